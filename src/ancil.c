@@ -1,0 +1,2 @@
+/* ancil.c - placeholder until the real implementation lands. */
+#include "config.h"

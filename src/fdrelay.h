@@ -1,0 +1,55 @@
+/* fdrelay.h - what the subcommands share: exit statuses, messages, options. */
+#ifndef FDRELAY_H
+#define FDRELAY_H
+
+#include <stdio.h>
+#include <sys/types.h>
+#include <popt.h>
+
+/* Exit statuses (docs/fdrelay.1, EXIT STATUS). */
+#define FDR_EXIT_OK 0
+#define FDR_EXIT_FAIL 1
+#define FDR_EXIT_USAGE 2
+#define FDR_EXIT_REFUSED 3
+#define FDR_EXIT_TIMEOUT 124
+#define FDR_EXIT_NOEXEC 126
+#define FDR_EXIT_NOTFOUND 127
+
+/* Subcommands: argv[0] is the subcommand's name; return the exit status. */
+int cmd_send(int argc, const char **argv);
+int cmd_listen(int argc, const char **argv);
+int cmd_recv(int argc, const char **argv);
+int cmd_describe(int argc, const char **argv);
+
+/* "fdrelay: <formatted>: <strerror(errno)>" on stderr. */
+void fdr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "fdrelay: <formatted>" on stderr. */
+void fdr_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parses the options of one subcommand with popt: name is e.g. "fdrelay
+ * send" (for --help), flags are popt context flags.  Returns the context
+ * positioned after the options, or NULL after printing the error (the
+ * caller exits FDR_EXIT_USAGE).  *done is set when --help/--usage or
+ * --version was handled (the caller exits 0).
+ */
+poptContext fdr_popt_parse(const char *name, int argc, const char **argv,
+    const struct poptOption *table, unsigned int flags, int *done);
+
+/* Popt table of options every subcommand takes (--version). */
+extern struct poptOption fdr_common_options[];
+
+/*
+ * Parses a decimal number of seconds ("2", "0.25") into milliseconds.
+ * Returns 0, or -1 for anything else (negative, garbage, overflow).
+ */
+int fdr_parse_seconds(const char *s, int *ms);
+
+/*
+ * Describes descriptor fd of process pid (0: this process) as one line
+ * of text or one JSON object, with the given name (NULL: none) and a
+ * newline, on out.  Returns 0, or -1 with errno when fd is not open.
+ */
+int describe_fd(FILE *out, pid_t pid, int fd, const char *name, int json);
+
+#endif

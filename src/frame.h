@@ -1,0 +1,1 @@
+/* frame.h - fdrelay frames over a connected socket (placeholder) */

@@ -1,0 +1,2 @@
+/* proto.c - placeholder until the real implementation lands. */
+#include "config.h"

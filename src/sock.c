@@ -1,0 +1,2 @@
+/* sock.c - placeholder until the real implementation lands. */
+#include "config.h"

@@ -1,0 +1,1 @@
+/* sd-listen.c - placeholder */ int main(void) { return 0; }

@@ -1,0 +1,35 @@
+/* tap.h - a small TAP producer and descriptor-leak checks for the C tests. */
+#ifndef FDRELAY_TAP_H
+#define FDRELAY_TAP_H
+
+#include <stddef.h>
+
+/* Reports one test; returns cond. */
+int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports one skipped test with a reason. */
+void skip(const char *reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A "# " comment line on stdout. */
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the plan (1..N) and returns the exit status for main(). */
+int done_testing(void);
+
+/* The set of this process's open descriptors (from /proc/self/fd). */
+struct fdset {
+	size_t n;
+	int fds[4096];
+};
+void fdset_take(struct fdset *s);
+/*
+ * Reports one test: the open descriptors equal those in *before; the
+ * differences are printed as diagnostics when they do not.
+ */
+int ok_fdset(const struct fdset *before, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 if fd is open, 0 if not. */
+int fd_is_open(int fd);
+/* 1 if fd has FD_CLOEXEC set. */
+int fd_is_cloexec(int fd);
+/* 1 if a and b refer to the same open file (st_dev and st_ino). */
+int fd_same_file(int a, int b);
+
+#endif
