@@ -50,6 +50,12 @@ enum proto_refusal {
 #define PROTO_STATUS_EXITED 0
 #define PROTO_STATUS_SIGNALED 1
 
+/* Signal numbers on the wire are Linux's; proto.c maps them to local ones. */
+#define PROTO_SIG_HUP 1
+#define PROTO_SIG_INT 2
+#define PROTO_SIG_QUIT 3
+#define PROTO_SIG_TERM 15
+
 struct proto_hdr {
 	uint8_t type;
 	uint8_t flags;
@@ -86,7 +92,10 @@ ssize_t proto_names_pack(unsigned char *out, size_t cap, const char *const *name
 int proto_names_unpack(const unsigned char *in, size_t len, size_t n,
     char *store, size_t storecap, char **names);
 
-/* Fixed payloads: pack returns the length written; unpack checks len. */
+/*
+ * Fixed payloads: pack returns the length written (0 with EINVAL for a
+ * value that has no encoding); unpack checks len and value (EPROTO).
+ */
 size_t proto_ack_pack(unsigned char out[4], uint32_t count);
 int proto_ack_unpack(const unsigned char *in, size_t len, uint32_t *count);
 size_t proto_refuse_pack(unsigned char out[1], enum proto_refusal why);
