@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 /*
  * Receiving descriptors close-on-exec atomically: Linux and the BSDs have
@@ -14,6 +15,7 @@
  */
 #ifdef MSG_CMSG_CLOEXEC
 #define OS_MSG_CMSG_CLOEXEC MSG_CMSG_CLOEXEC
+#define OS_HAVE_MSG_CMSG_CLOEXEC 1
 #else
 #define OS_MSG_CMSG_CLOEXEC 0
 #endif
@@ -50,6 +52,35 @@
 #ifndef SCM_PIDFD
 #define SCM_PIDFD 0x04
 #endif
+#endif
+
+/*
+ * Which socket option tells a socket's address family: Linux and FreeBSD
+ * have SO_DOMAIN; elsewhere getsockname(2) reports it.
+ */
+#ifdef SO_DOMAIN
+#define OS_HAVE_SO_DOMAIN 1
+#endif
+
+/*
+ * Peer credentials of a connected AF_UNIX socket: Linux SO_PEERCRED
+ * (struct ucred), OpenBSD SO_PEERCRED (struct sockpeercred), FreeBSD and
+ * macOS LOCAL_PEERCRED (struct xucred, no pid before FreeBSD 13), or
+ * getpeereid(3) (no pid) elsewhere.
+ */
+#if defined(__linux__) && defined(SO_PEERCRED)
+#define OS_PEERCRED_UCRED 1
+#elif defined(__OpenBSD__) && defined(SO_PEERCRED)
+#define OS_PEERCRED_SOCKPEERCRED 1
+#elif defined(LOCAL_PEERCRED)
+#define OS_PEERCRED_XUCRED 1
+#elif defined(HAVE_GETPEEREID)
+#define OS_PEERCRED_GETPEEREID 1
+#endif
+
+/* Without MSG_NOSIGNAL (macOS), SO_NOSIGPIPE is set on the socket instead. */
+#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
+#define OS_SO_NOSIGPIPE 1
 #endif
 
 /*
