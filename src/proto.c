@@ -133,6 +133,9 @@ int proto_hdr_unpack(const unsigned char in[PROTO_HDR_LEN], struct proto_hdr *h)
 			return proto_fail(EPROTO);
 		if (t.nfds > PROTO_MAX_FDS)
 			return proto_fail(EPROTO);
+		/* An empty OFFER is only valid as a sender's sole OFFER. */
+		if (t.nfds == 0 && (t.flags & PROTO_F_MORE))
+			return proto_fail(EPROTO);
 		/* Every name takes a length byte and 1..255 bytes. */
 		minlen = 2u * t.nfds;
 		maxlen = (1u + PROTO_NAME_MAX) * t.nfds;

@@ -85,6 +85,9 @@ static void test_header(void)
 	    hdr_try(PROTO_SIGNAL, PROTO_F_MORE, 0, 1) == EPROTO &&
 	    hdr_try(PROTO_ERROR, PROTO_F_WAIT, 0, 3) == EPROTO,
 	    "WAIT or MORE on a frame other than OFFER is EPROTO");
+	ok(hdr_try(PROTO_OFFER, PROTO_F_MORE, 0, 0) == EPROTO &&
+	    hdr_try(PROTO_OFFER, PROTO_F_WAIT, 0, 0) == 0,
+	    "an OFFER with no descriptor and MORE is EPROTO (an empty OFFER is the only one)");
 	ok(hdr_try(PROTO_OFFER, 0, 254, 508) == EPROTO &&
 	    hdr_try(PROTO_OFFER, 0, 0xFFFF, 0xFFFF) == EPROTO,
 	    "an OFFER declaring 254 or 65535 descriptors is EPROTO");
