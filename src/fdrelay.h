@@ -20,6 +20,8 @@ int cmd_send(int argc, const char **argv);
 int cmd_listen(int argc, const char **argv);
 int cmd_recv(int argc, const char **argv);
 int cmd_describe(int argc, const char **argv);
+/* listen and recv share everything but what they do with the descriptors. */
+int listen_main(int argc, const char **argv, int recv_mode);
 
 /* "fdrelay: <formatted>: <strerror(errno)>" on stderr. */
 void fdr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -38,6 +40,34 @@ poptContext fdr_popt_parse(const char *name, int argc, const char **argv,
 
 /* Popt table of options every subcommand takes (--version). */
 extern struct poptOption fdr_common_options[];
+/* The value poptGetNextOpt() returns for --version. */
+#define FDR_OPT_VERSION 0x7601
+void fdr_version(void);
+/* Reports a popt error (rc < -1) for subcommand name; returns FDR_EXIT_USAGE. */
+int fdr_popt_error(const char *name, poptContext con, int rc);
+
+/*
+ * Signals as events: fdr_sig_catch() routes the listed signals (0-ended)
+ * to a close-on-exec self-pipe whose read end fdr_sig_fd() returns (a
+ * forked child calling it again gets a pipe of its own);
+ * fdr_sig_next() returns the next caught signal, 0 when none is pending.
+ * fdr_sig_reset() restores default dispositions in a child.
+ */
+int fdr_sig_catch(const int *signals);
+int fdr_sig_fd(void);
+int fdr_sig_next(void);
+void fdr_sig_reset(void);
+
+/*
+ * Raises this process's soft RLIMIT_NOFILE (toward the hard limit) so that
+ * descriptors up to highest + margin fit.  Returns 0 or -1 (EMFILE).
+ */
+int fdr_nofile_need(long highest);
+/* The soft limit this process started with (before fdr_nofile_need). */
+long fdr_nofile_start(void);
+
+/* Parses a non-negative decimal integer up to max; -1 for anything else. */
+long fdr_parse_ulong(const char *s, long max);
 
 /*
  * Parses a decimal number of seconds ("2", "0.25") into milliseconds.

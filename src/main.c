@@ -32,7 +32,7 @@ static void usage(FILE *out)
 	    "Run 'fdrelay COMMAND --help' for a command's options; see fdrelay(1).\n", out);
 }
 
-static void version(void)
+void fdr_version(void)
 {
 	printf("fdrelay %s\n", PACKAGE_VERSION);
 }
@@ -63,10 +63,8 @@ void fdr_warnx(const char *fmt, ...)
 	errno = e;
 }
 
-#define OPT_VERSION 0x7601
-
 struct poptOption fdr_common_options[] = {
-	{ "version", '\0', POPT_ARG_NONE, NULL, OPT_VERSION, "print fdrelay's version and exit", NULL },
+	{ "version", '\0', POPT_ARG_NONE, NULL, FDR_OPT_VERSION, "print fdrelay's version and exit", NULL },
 	POPT_TABLEEND
 };
 
@@ -81,20 +79,26 @@ poptContext fdr_popt_parse(const char *name, int argc, const char **argv,
 	argv[0] = name;
 	con = poptGetContext(name, argc, argv, table, flags);
 	while ((rc = poptGetNextOpt(con)) > 0) {
-		if (rc == OPT_VERSION) {
-			version();
+		if (rc == FDR_OPT_VERSION) {
+			fdr_version();
 			*done = 1;
 			return con;
 		}
 	}
 	if (rc < -1) {
-		fdr_warnx("%s: %s: %s", name + strlen("fdrelay "),
-		    poptBadOption(con, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
-		fprintf(stderr, "Try '%s --help' for more information.\n", name);
+		fdr_popt_error(name, con, rc);
 		poptFreeContext(con);
 		return NULL;
 	}
 	return con;
+}
+
+int fdr_popt_error(const char *name, poptContext con, int rc)
+{
+	fdr_warnx("%s: %s: %s", name + strlen("fdrelay "),
+	    poptBadOption(con, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	fprintf(stderr, "Try '%s --help' for more information.\n", name);
+	return FDR_EXIT_USAGE;
 }
 
 int fdr_parse_seconds(const char *s, int *ms)
@@ -125,7 +129,7 @@ int main(int argc, char **argv)
 		return FDR_EXIT_OK;
 	}
 	if (!strcmp(cmd, "--version")) {
-		version();
+		fdr_version();
 		return FDR_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
