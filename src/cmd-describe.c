@@ -858,6 +858,11 @@ static void print_json(FILE *out, const struct desc *d)
 
 int describe_fd(FILE *out, pid_t pid, int fd, const char *name, int json)
 {
+	return describe_fd_as(out, pid, fd, -1, name, json);
+}
+
+int describe_fd_as(FILE *out, pid_t pid, int fd, int shown, const char *name, int json)
+{
 	struct desc *d;
 
 	if (fd < 0) {
@@ -874,6 +879,11 @@ int describe_fd(FILE *out, pid_t pid, int fd, const char *name, int json)
 		return -1;
 	}
 	d->name = name;
+	if (shown >= 0) {
+		/* As the program would have it: at that number, not close-on-exec. */
+		d->fd = shown;
+		d->cloexec = 0;
+	}
 	if (json)
 		print_json(out, d);
 	else

@@ -594,8 +594,9 @@ static int describe_batch(const struct listener *l, struct batch *b)
 	else
 		printf("sender pid %ld uid %ld gid %ld sent %zu descriptor%s\n", (long)b->cred.pid,
 		    (long)b->cred.uid, (long)b->cred.gid, b->n, b->n == 1 ? "" : "s");
+	/* Numbered as the program run by listen would see them. */
 	for (size_t i = 0; i < b->n; i++)
-		if (describe_fd(stdout, 0, b->fds[i], b->names[i], opt_json) == -1)
+		if (describe_fd_as(stdout, 0, b->fds[i], 3 + (int)i, b->names[i], opt_json) == -1)
 			fdr_warn("%s: describe %s", l->name, b->names[i]);
 	fflush(stdout);
 	return FDR_EXIT_OK;
@@ -996,6 +997,8 @@ int listen_main(int argc, const char **argv, int recv_mode)
 	poptContext con;
 
 	sock_file_init(&l.file);
+	/* popt names the program in --help and --usage after argv[0]. */
+	argv[0] = cmdname;
 	con = poptGetContext(cmdname, split, argv, table, 0);
 	poptSetOtherOptionHelp(con, recv_mode ? "[OPTIONS] SOCKET" : "[OPTIONS] SOCKET [--] PROGRAM [ARG...]");
 	while ((rc = poptGetNextOpt(con)) > 0)

@@ -81,5 +81,10 @@ int fdr_parse_seconds(const char *s, int *ms);
  * newline, on out.  Returns 0, or -1 with errno when fd is not open.
  */
 int describe_fd(FILE *out, pid_t pid, int fd, const char *name, int json);
+/*
+ * The same, described as a program would see it after receiving it as
+ * descriptor shown: that number, not close-on-exec (shown < 0: as is).
+ */
+int describe_fd_as(FILE *out, pid_t pid, int fd, int shown, const char *name, int json);
 
 #endif
