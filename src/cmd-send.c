@@ -20,7 +20,7 @@
 
 enum {
 	OPT_READ = 1, OPT_WRITE, OPT_APPEND, OPT_RDWR, OPT_FD, OPT_STDIN, OPT_STDOUT,
-	OPT_STDERR, OPT_STDIO, OPT_NAME
+	OPT_STDERR, OPT_STDIO, OPT_NAME, OPT_TIMEOUT, OPT_MESSAGE
 };
 
 static int opt_wait, opt_retry, opt_raw, opt_dgram, opt_seqpacket, opt_verbose;
@@ -38,10 +38,10 @@ static struct poptOption send_options[] = {
 	{ "stdio", 's', POPT_ARG_NONE, NULL, OPT_STDIO, "send all three, named stdin, stdout, stderr", NULL },
 	{ "name", 'n', POPT_ARG_STRING, NULL, OPT_NAME, "name the descriptor given just before", "NAME" },
 	{ "wait", 'W', POPT_ARG_NONE, &opt_wait, 0, "wait for the listener's program and exit with its status", NULL },
-	{ "timeout", 't', POPT_ARG_STRING, &opt_timeout, 0, "give up connecting and delivering after SECONDS (exit 124)", "SECONDS" },
+	{ "timeout", 't', POPT_ARG_STRING, NULL, OPT_TIMEOUT, "give up connecting and delivering after SECONDS (exit 124)", "SECONDS" },
 	{ "retry", 'R', POPT_ARG_NONE, &opt_retry, 0, "retry while the socket is missing or refuses, until the timeout (default 10 s)", NULL },
 	{ "raw", '\0', POPT_ARG_NONE, &opt_raw, 0, "no framing: the message and all descriptors in one sendmsg, no acknowledgement", NULL },
-	{ "message", 'm', POPT_ARG_STRING, &opt_message, 0, "bytes sent with --raw (escapes \\n \\t \\\\ \\0 \\xHH; default one NUL byte)", "TEXT" },
+	{ "message", 'm', POPT_ARG_STRING, NULL, OPT_MESSAGE, "bytes sent with --raw (escapes \\n \\t \\\\ \\0 \\xHH; default one NUL byte)", "TEXT" },
 	{ "dgram", '\0', POPT_ARG_NONE, &opt_dgram, 0, "use a SOCK_DGRAM socket (implies --raw)", NULL },
 	{ "seqpacket", '\0', POPT_ARG_NONE, &opt_seqpacket, 0, "use a SOCK_SEQPACKET socket", NULL },
 	{ "verbose", 'v', POPT_ARG_NONE, &opt_verbose, 0, "say what is sent and acknowledged, on stderr", NULL },
@@ -422,6 +422,8 @@ static int send_parse(struct send_state *st, int argc, const char **argv)
 	poptContext con;
 	int rc, status = 0;
 
+	/* popt names the program in --help and --usage after argv[0]. */
+	argv[0] = "fdrelay send";
 	con = poptGetContext("fdrelay send", argc, argv, send_options, POPT_CONTEXT_ARG_OPTS);
 	poptSetOtherOptionHelp(con, "[OPTIONS] SOCKET [FILE...]");
 	while ((rc = poptGetNextOpt(con)) >= 0) {
@@ -444,6 +446,12 @@ static int send_parse(struct send_state *st, int argc, const char **argv)
 			/* FALLTHROUGH */
 		case OPT_READ: case OPT_WRITE: case OPT_APPEND: case OPT_RDWR:
 			status = add_item(st, rc ? rc : OPT_READ, arg) ? FDR_EXIT_FAIL : 0;
+			arg = NULL;
+			break;
+		case OPT_TIMEOUT: case OPT_MESSAGE:
+			/* Taken here, not through an arg pointer: popt leaks the copy it keeps otherwise. */
+			free(rc == OPT_TIMEOUT ? opt_timeout : opt_message);
+			*(rc == OPT_TIMEOUT ? &opt_timeout : &opt_message) = arg;
 			arg = NULL;
 			break;
 		case OPT_FD:
