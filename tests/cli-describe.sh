@@ -9,17 +9,19 @@ if ! "$PY" -c 'import os; os.eventfd, os.pidfd_open, os.memfd_create' 2>/dev/nul
 fi
 
 # py CODE [DESCRIBE-OPTION...]: runs CODE in python3 with run(fds) defined,
-# which execs "fdrelay describe OPTIONS FDS" on those descriptors (the
+# which moves those descriptors to 3, 4, ... (whatever the test harness
+# left open there) and execs "fdrelay describe OPTIONS 3 4 ..." (the
 # process keeps its pid, so a pidfd of itself or a socket's peer is the
 # describing process).  Output in $out, $err, $st as with run.
-PY_PRE='import os, sys, socket, select, ctypes, signal
+PY_PRE='import os, sys, socket, select, ctypes, signal, fcntl
 F, T, OPTS = sys.argv[1], sys.argv[2], sys.argv[3:]
 libc = ctypes.CDLL(None, use_errno=True)
 def run(fds):
-    for f in fds:
-        os.set_inheritable(f, True)
+    high = [fcntl.fcntl(f, fcntl.F_DUPFD_CLOEXEC, 100) for f in fds]
+    for i, h in enumerate(high):
+        os.dup2(h, 3 + i)
     sys.stdout.flush()
-    os.execv(F, [F, "describe"] + OPTS + [str(f) for f in fds])
+    os.execv(F, [F, "describe"] + OPTS + [str(3 + i) for i in range(len(fds))])
 '
 py() {
 	_code=$1; shift
