@@ -1066,7 +1066,7 @@ int cmd_describe(int argc, const char **argv)
 
 	opt_pid = NULL;
 	opt_json = 0;
-	con = fdr_popt_parse("fdrelay describe", argc, argv, describe_options, 0, &done);
+	con = fdr_popt_parse("fdrelay describe", "[OPTIONS] [FD...]", argc, argv, describe_options, 0, &done);
 	if (!con)
 		return FDR_EXIT_USAGE;
 	if (done) {

@@ -30,12 +30,13 @@ void fdr_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Parses the options of one subcommand with popt: name is e.g. "fdrelay
- * send" (for --help), flags are popt context flags.  Returns the context
+ * send" (for --help), operands what --help shows after it ("[OPTIONS]
+ * [FD...]"), flags are popt context flags.  Returns the context
  * positioned after the options, or NULL after printing the error (the
  * caller exits FDR_EXIT_USAGE).  *done is set when --help/--usage or
  * --version was handled (the caller exits 0).
  */
-poptContext fdr_popt_parse(const char *name, int argc, const char **argv,
+poptContext fdr_popt_parse(const char *name, const char *operands, int argc, const char **argv,
     const struct poptOption *table, unsigned int flags, int *done);
 
 /* Popt table of options every subcommand takes (--version). */

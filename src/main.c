@@ -68,7 +68,7 @@ struct poptOption fdr_common_options[] = {
 	POPT_TABLEEND
 };
 
-poptContext fdr_popt_parse(const char *name, int argc, const char **argv,
+poptContext fdr_popt_parse(const char *name, const char *operands, int argc, const char **argv,
     const struct poptOption *table, unsigned int flags, int *done)
 {
 	poptContext con;
@@ -78,6 +78,7 @@ poptContext fdr_popt_parse(const char *name, int argc, const char **argv,
 	/* popt names the program in --help from argv[0]. */
 	argv[0] = name;
 	con = poptGetContext(name, argc, argv, table, flags);
+	poptSetOtherOptionHelp(con, operands);
 	while ((rc = poptGetNextOpt(con)) > 0) {
 		if (rc == FDR_OPT_VERSION) {
 			fdr_version();
