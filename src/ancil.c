@@ -821,6 +821,26 @@ int ancil_peer_cred(int sock, struct ancil_cred *cred)
 	return 0;
 }
 
+int ancil_peer_groups(int sock, gid_t *groups, size_t max)
+{
+#ifdef SO_PEERGROUPS
+	socklen_t sl = (socklen_t)(max * sizeof(gid_t));
+
+	if (ancil_check_unix(sock, NULL) == -1)
+		return -1;
+	/* ERANGE says how much room all of them need. */
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &sl) == -1 && errno != ERANGE)
+		return -1;
+	return (int)(sl / sizeof(gid_t));
+#else
+	(void)sock;
+	(void)groups;
+	(void)max;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
 int ancil_peer_pidfd(int sock)
 {
 #ifdef SO_PEERPIDFD

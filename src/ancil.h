@@ -215,6 +215,15 @@ int ancil_recv_fds(int sock, int *fds, size_t nfds);
 int ancil_peer_cred(int sock, struct ancil_cred *cred);
 
 /*
+ * The supplementary groups of the peer of a connected socket, as of
+ * connect(2) (SO_PEERGROUPS, Linux 4.13+).  Returns how many there are,
+ * having stored them when that is at most max (otherwise nothing is stored:
+ * call again with more room); -1 with ENOPROTOOPT where the system cannot
+ * say.
+ */
+int ancil_peer_groups(int sock, gid_t *groups, size_t max);
+
+/*
  * A pidfd for the peer of a connected socket (SO_PEERPIDFD, Linux 6.5+),
  * close-on-exec; -1 with ENOPROTOOPT where the kernel lacks it.
  */

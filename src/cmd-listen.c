@@ -146,8 +146,15 @@ static const char *where(const struct listener *l)
 
 /* ---- Who may send ------------------------------------------------------ */
 
-static int sender_allowed(const struct listener *l, const struct ancil_cred *cr)
+/*
+ * 1 if the policy lets a sender with credentials cr in; conn (or -1) is
+ * its connection, whose supplementary groups --allow-gid also matches.
+ */
+static int sender_allowed(const struct listener *l, const struct ancil_cred *cr, int conn)
 {
+	gid_t small[64], *groups = small;
+	int n, ok = 0;
+
 	if (opt_allow_any)
 		return 1;
 	if (cr->uid == 0 || cr->uid == geteuid())
@@ -158,7 +165,17 @@ static int sender_allowed(const struct listener *l, const struct ancil_cred *cr)
 	for (size_t i = 0; i < l->ngids; i++)
 		if (cr->gid == l->gids[i])
 			return 1;
-	return 0;
+	if (!l->ngids || conn == -1)
+		return 0;
+	n = ancil_peer_groups(conn, small, 64);
+	if (n > 64 && (groups = calloc((size_t)n, sizeof(gid_t))) != NULL)
+		n = ancil_peer_groups(conn, groups, (size_t)n);
+	for (int g = 0; g < n && groups && !ok; g++)
+		for (size_t i = 0; i < l->ngids && !ok; i++)
+			ok = groups[g] == l->gids[i];
+	if (groups != small)
+		free(groups);
+	return ok;
 }
 
 /* Parses "name,123,..." into ids; returns 0 or -1 after a message. */
@@ -717,7 +734,7 @@ static int accept_sender(const struct listener *l, struct ancil_cred *cred)
 		close(conn);
 		return -1;
 	}
-	if (!sender_allowed(l, cred)) {
+	if (!sender_allowed(l, cred, conn)) {
 		fdr_warnx("%s %s: refused sender pid %ld uid %ld gid %ld: not allowed", l->name, where(l),
 		    (long)cred->pid, (long)cred->uid, (long)cred->gid);
 		if (!l->raw) {
@@ -742,7 +759,7 @@ static int recv_datagram(const struct listener *l, struct batch *b)
 
 	if (status)
 		return status;
-	if (!sender_allowed(l, &b->cred)) {
+	if (!sender_allowed(l, &b->cred, -1)) {
 		fdr_warnx("%s %s: refused message from pid %ld uid %ld gid %ld: not allowed", l->name, where(l),
 		    (long)b->cred.pid, (long)b->cred.uid, (long)b->cred.gid);
 		return FDR_EXIT_REFUSED;
@@ -789,13 +806,10 @@ static int serve(struct listener *l)
 					children--;
 				continue;
 			}
-			if (opt_keep_going && (sig == SIGTERM || sig == SIGINT)) {
-				if (opt_verbose)
-					fdr_warnx("%s %s: signal %d: stopping", l->name, where(l), sig);
-				return FDR_EXIT_OK;
-			}
-			if (!opt_keep_going)
-				return 128 + sig;
+			/* -k ends cleanly on TERM and INT; any other stop is 128+N. */
+			if (opt_verbose)
+				fdr_warnx("%s %s: signal %d: stopping", l->name, where(l), sig);
+			return opt_keep_going && (sig == SIGTERM || sig == SIGINT) ? FDR_EXIT_OK : 128 + sig;
 		}
 		if (!(p[1].revents & POLLIN))
 			continue;
@@ -1043,7 +1057,7 @@ int listen_main(int argc, const char **argv, int recv_mode)
 		int conn = l.lsock;
 
 		l.lsock = -1;
-		if (ancil_peer_cred(conn, &cred) == -1 || !sender_allowed(&l, &cred)) {
+		if (ancil_peer_cred(conn, &cred) == -1 || !sender_allowed(&l, &cred, conn)) {
 			fdr_warnx("%s %s: refused the connected sender", l.name, where(&l));
 			close(conn);
 			status = FDR_EXIT_REFUSED;
