@@ -64,6 +64,16 @@ os.execvp(sys.argv[2], sys.argv[2:])' "$T/web" "$FDRELAY" send "$T/sk" -d 3 -n w
 	t_is "$st $lst" "0 0" "sd-listen: a listening socket sent with -d 3: both exit 0"
 	t_is "$(sed -n 's/^fd 3 name \([^ ]*\) id [^ ]* kind /\1 /p' "$T/sock.out")" "web socket-unix-stream-listening" \
 		"sd-listen: sd_is_socket_unix sees the relayed descriptor as a listening unix stream socket named web"
+
+	# A datagram listener: raw names fd0, fd1, ...
+	start_listen dg --dgram "$T/sg" "$SDL"
+	run tmo "$FDRELAY" send --dgram "$T/sg" "$T/a" "$T/b"
+	wait $lpid
+	lst=$?
+	t_is "$st $lst" "0 0" "sd-listen --dgram: send --dgram and listen --dgram both exit 0"
+	t_is "$(grep '^fd ' "$T/dg.out")" "fd 3 name fd0 id $(id_of "$T/a") kind file
+fd 4 name fd1 id $(id_of "$T/b") kind file" \
+		"sd-listen --dgram: libsystemd sees fd0 and fd1, the files sent, in order"
 fi
 
 # ---- (b) systemd-socket-activate hands fdrelay listen --inherit its socket ----
