@@ -581,22 +581,39 @@ static void test_raw_peers(void)
 	/* Header says 3, two descriptors come. */
 	cnt = htonl(3);
 	memcpy(hdr, &cnt, 4);
-	raw_send(sv[0], hdr, 4, pool, 2);
-	errno = 0;
-	r = ancil_recv_fds(sv[1], got, 3);
+	{
+		int m[2];
+
+		/* A separate pair, shut after the chunk: no second chunk to wait for. */
+		pair(SOCK_STREAM, m);
+		raw_send(m[0], hdr, 4, pool, 2);
+		shutdown(m[0], SHUT_WR);
+		errno = 0;
+		r = ancil_recv_fds(m[1], got, 3);
+		close2(m);
+	}
 	ok(r == -1 && errno == EPROTO && all_minus_one(got, 3),
 	    "a chunk header counting 3 with 2 descriptors is EPROTO and fills fds with -1");
 	ok_fdset(&mid, "the descriptors of a miscounted chunk are all closed");
 
-	/* Header says 5, five come, but only 2 are expected. */
-	cnt = htonl(5);
-	memcpy(hdr, &cnt, 4);
-	raw_send(sv[0], hdr, 4, pool, 5);
-	errno = 0;
-	r = ancil_recv_fds(sv[1], got, 2);
-	ok(r == -1 && errno == EPROTO && all_minus_one(got, 2),
-	    "a chunk carrying more descriptors than remain expected is EPROTO");
-	ok_fdset(&mid, "the extra descriptors of an oversized chunk are all closed");
+	/* Five descriptors come, two are expected; the header says 5, then 2. */
+	for (int k = 0; k < 2; k++) {
+		uint32_t say = k ? 2 : 5;
+		int m[2];
+
+		cnt = htonl(say);
+		memcpy(hdr, &cnt, 4);
+		pair(SOCK_STREAM, m);
+		raw_send(m[0], hdr, 4, pool, 5);
+		shutdown(m[0], SHUT_WR);
+		errno = 0;
+		r = ancil_recv_fds(m[1], got, 2);
+		close2(m);
+		ok(r == -1 && errno == EPROTO && all_minus_one(got, 2),
+		    "a chunk whose header says %u carrying 5 descriptors when 2 are expected is EPROTO",
+		    (unsigned)say);
+		ok_fdset(&mid, "the extra descriptors of an oversized chunk are all closed");
+	}
 
 	/* The header in pieces: descriptors with the first byte, then 1+2 bytes. */
 	cnt = htonl(2);
@@ -905,8 +922,9 @@ static void test_kinds(void)
 	static const char *names[NKIND] = {
 		"regular file", "pipe", "socket", "epoll", "eventfd", "memfd", "pidfd", "O_PATH"
 	};
-	int fds[NKIND], got[NKIND], p[2], sp2[2], sv[2];
-	struct ancil_rx rx = { .fds = got, .maxfds = NKIND };
+	int fds[NKIND], got[NKIND], rxfds[NKIND], sendfds[NKIND], idx[NKIND], p[2], sp2[2], sv[2];
+	int nsend = 0;
+	struct ancil_rx rx = { .fds = rxfds, .maxfds = NKIND };
 	char c, path[] = "/tmp/test-ancil-XXXXXX";
 	int good[NKIND] = { 0 };
 	uint64_t v = 0;
@@ -927,10 +945,18 @@ static void test_kinds(void)
 	for (int i = 0; i < NKIND; i++)
 		if (fds[i] == -1)
 			diag("could not make a %s: %s", names[i], strerror(errno));
+	/* Send the kinds this system could make, in one message. */
+	for (int i = 0; i < NKIND; i++)
+		if (fds[i] != -1)
+			idx[nsend++] = i;
+	for (int k = 0; k < nsend; k++)
+		sendfds[k] = fds[idx[k]];
 	pair(SOCK_STREAM, sv);
-	r = ancil_send(sv[0], "k", 1, fds, NKIND, NULL);
+	r = ancil_send(sv[0], "k", 1, sendfds, (size_t)nsend, NULL);
 	r = r == 1 ? ancil_recv(sv[1], &c, 1, &rx, 0) : -1;
-	if (r == 1 && rx.nfds == NKIND) {
+	if (r == 1 && rx.nfds == (size_t)nsend) {
+		for (int k = 0; k < nsend; k++)
+			got[idx[k]] = rx.fds[k];
 		for (int i = 0; i < NKIND; i++)
 			good[i] = fds[i] != -1 && fd_same_file(got[i], fds[i]) && fd_is_cloexec(got[i]);
 		/* Anonymous inodes are shared: check each one does its own job. */
@@ -955,10 +981,15 @@ static void test_kinds(void)
 		good[MEMFD] = good[MEMFD] && fd_size(got[MEMFD]) == 10;
 		good[OPATH] = good[OPATH] && (fcntl(got[OPATH], F_GETFL) & O_PATH);
 	}
-	for (int i = 0; i < NKIND; i++)
-		ok(good[i], "a %s descriptor round trips and still works", names[i]);
+	for (int i = 0; i < NKIND; i++) {
+		if (fds[i] == -1)
+			skip("this system could not make one", "a %s descriptor round trips and still works",
+			    names[i]);
+		else
+			ok(good[i], "a %s descriptor round trips and still works", names[i]);
+	}
 	if (r == 1)
-		ancil_close_fds(got, rx.nfds);
+		ancil_close_fds(rx.fds, rx.nfds);
 	ancil_close_fds(fds, NKIND);
 	close(p[1]);
 	close(sp2[1]);
@@ -1162,8 +1193,9 @@ static void test_peek(void)
 /* An unprivileged sender hits ETOOMANYREFS (RLIMIT_NOFILE 64). */
 static void test_toomanyrefs(void)
 {
-	int sv[2], sync[2], status;
+	int sv[2], sync[2], ready[2], status;
 	pid_t pid;
+	char rd;
 
 	if (geteuid() != 0) {
 		skip("needs root to become uid 65534", "an unprivileged sender gets ETOOMANYREFS");
@@ -1173,12 +1205,14 @@ static void test_toomanyrefs(void)
 	fdset_take(&fs);
 	pair(SOCK_STREAM, sv);
 	pipe2(sync, O_CLOEXEC);
+	pipe2(ready, O_CLOEXEC);
 	pid = fork_child();
 	if (pid == 0) {
 		char go;
 		int i;
 
-		if (read(sync[0], &go, 1) != 1)
+		/* Lower the limit only once the child runs (valgrind opens files at fork). */
+		if (write(ready[1], "r", 1) != 1 || read(sync[0], &go, 1) != 1)
 			_exit(90);
 		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 || setuid(65534) == -1)
 			_exit(91);
@@ -1192,6 +1226,8 @@ static void test_toomanyrefs(void)
 	{
 		struct rlimit rl = { 64, 64 };
 
+		if (read(ready[0], &rd, 1) != 1)
+			diag("read: %s", strerror(errno));
 		if (prlimit(pid, RLIMIT_NOFILE, &rl, NULL) == -1)
 			diag("prlimit: %s", strerror(errno));
 		if (write(sync[1], "g", 1) != 1)
@@ -1202,6 +1238,7 @@ static void test_toomanyrefs(void)
 	    "(status %d)", status);
 	close2(sv);
 	close2(sync);
+	close2(ready);
 	ok_fdset(&fs, "ETOOMANYREFS leaves nothing open here");
 }
 
@@ -1209,7 +1246,7 @@ int main(void)
 {
 	struct rlimit rl;
 
-	alarm(120);
+	alarm(60);
 	catch_usr1(0);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
 		rl.rlim_cur = 4096;
