@@ -7,6 +7,7 @@ SDL=$TESTS_BUILDDIR/sd-listen
 PY=${PYTHON3:-python3}
 printf 'alpha\n' >"$T/a"
 printf 'bravo\n' >"$T/b"
+havepy=; "$PY" -c '' 2>/dev/null && havepy=yes
 id_of() { stat -L -c %d:%i "$1"; }
 
 # start_listen TAG ARGS...: fdrelay listen ARGS in the background (stdout
@@ -52,6 +53,9 @@ fd 4 name b id $(id_of "$T/b") kind file" \
 	t_is "$(cat "$T/stdio.out")" "" "sd-listen --stdio: nothing reaches the listener's own stdout"
 
 	# A listening socket relayed through fdrelay is what sd_is_socket() expects.
+	if [ -z "$havepy" ]; then
+		t_skip "no python3 ('$PY') to make the socket" "sd-listen: sd_is_socket_unix sees a relayed listening socket"
+	else
 	start_listen sock "$T/sk" "$SDL"
 	run tmo "$PY" -c 'import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -64,6 +68,7 @@ os.execvp(sys.argv[2], sys.argv[2:])' "$T/web" "$FDRELAY" send "$T/sk" -d 3 -n w
 	t_is "$st $lst" "0 0" "sd-listen: a listening socket sent with -d 3: both exit 0"
 	t_is "$(sed -n 's/^fd 3 name \([^ ]*\) id [^ ]* kind /\1 /p' "$T/sock.out")" "web socket-unix-stream-listening" \
 		"sd-listen: sd_is_socket_unix sees the relayed descriptor as a listening unix stream socket named web"
+	fi
 
 	# A datagram listener: raw names fd0, fd1, ...
 	start_listen dg --dgram "$T/sg" "$SDL"
@@ -98,6 +103,11 @@ rfield() { sed -n "s/^$2=//p" "$1" 2>/dev/null; }
 
 if ! command -v systemd-socket-activate >/dev/null 2>&1; then
 	t_skip "systemd-socket-activate not installed" "systemd-socket-activate feeds fdrelay listen --inherit"
+	t_done
+	exit $?
+fi
+if [ -z "$havepy" ]; then
+	t_skip "no python3 ('$PY') for the reporting program" "systemd-socket-activate feeds fdrelay listen --inherit"
 	t_done
 	exit $?
 fi
