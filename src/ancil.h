@@ -48,7 +48,7 @@ size_t ancil_cred_size(void);
  * SCM_RIGHTS message of nfds descriptors and ncreds credential messages.
  * ANCIL_BUFFER(name, nfds, ncreds) declares suitably aligned storage.
  */
-#define ANCIL_CRED_SPACE 64	/* >= CMSG_SPACE of every system's struct */
+#define ANCIL_CRED_SPACE 128	/* >= CMSG_SPACE of every system's struct (FreeBSD: ~104) */
 #define ANCIL_SPACE(nfds, ncreds) \
 	(CMSG_SPACE(sizeof(int) * (nfds)) + (size_t)(ncreds) * ANCIL_CRED_SPACE)
 #define ANCIL_BUFFER(name, nfds, ncreds) \
@@ -183,7 +183,8 @@ struct ancil_rx {
  * Receives up to len bytes (one recvmsg) and the descriptors sent with
  * them into rx.  Descriptors beyond rx->maxfds are closed and counted in
  * rx->nsurplus; a pidfd (SCM_PIDFD) is closed.  Returns the bytes
- * received; 0 with rx->nfds == 0 is end of file.  See ancil_recvmsg for
+ * received; 0 with rx->nfds == 0 is end of file on a stream or seqpacket
+ * socket (on a datagram socket, an empty datagram).  See ancil_recvmsg for
  * errors; on error nothing received stays open.
  */
 ssize_t ancil_recv(int sock, void *buf, size_t len, struct ancil_rx *rx, int flags);
