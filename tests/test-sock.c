@@ -1,7 +1,6 @@
 /* test-sock.c - unit tests of sock.c: addresses, long paths, modes, stale sockets. */
 #include "config.h"
 
-#define _GNU_SOURCE 1
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,7 +30,7 @@ static const char *type_name(int type)
 /* A path inside the scratch directory (static buffer, one at a time). */
 static const char *tpath(const char *name)
 {
-	static char buf[4096];
+	static char buf[128];
 
 	snprintf(buf, sizeof(buf), "%s/%s", tmp, name);
 	return buf;
@@ -60,9 +59,13 @@ static int exchange(int l, int c, int type)
 static int make_stale(const char *path, int type)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0), r;
+	size_t n = strlen(path);
+	int s, r;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (n >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, n);
+	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	r = s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -1;
 	if (s >= 0)
 		close(s);
