@@ -253,7 +253,10 @@ static int recv_offers(const struct listener *l, struct frame_conn *c, struct ba
 			fdr_warn("%s: raise the descriptor limit", l->name);
 		r = frame_recv(c, &h, payload, fds);
 		if (r == 0) {
-			fdr_warnx("%s %s: the sender closed the connection before sending everything", l->name, where(l));
+			/* Nothing at all: a probe (see said_anything()), not worth a message. */
+			if (!first || opt_verbose)
+				fdr_warnx("%s %s: the sender closed the connection before sending %s", l->name, where(l),
+				    first ? "anything" : "everything");
 			return FDR_EXIT_FAIL;
 		}
 		if (r == -1) {
@@ -768,6 +771,31 @@ static int recv_datagram(const struct listener *l, struct batch *b)
 }
 
 /*
+ * 0 when an accepted connection closed without sending a byte: not a
+ * sender but a probe (another listener checking whether this socket is
+ * stale connects and hangs up), which must not end a one-shot listener.
+ * 1 otherwise, including when nothing came within the delivery time (then
+ * serving it reports the timeout).
+ */
+static int said_anything(const struct listener *l, int conn)
+{
+	struct pollfd p = { .fd = conn, .events = POLLIN };
+	char c;
+	int r;
+
+	do
+		r = poll(&p, 1, l->timeout_ms ? l->timeout_ms : DEFAULT_DELIVERY_MS);
+	while (r == -1 && errno == EINTR);
+	if (r != 1)
+		return 1;
+	if (recv(conn, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0)
+		return 1;
+	if (opt_verbose)
+		fdr_warnx("%s %s: a connection closed without sending anything; still waiting", l->name, where(l));
+	return 0;
+}
+
+/*
  * The main loop: waits for senders, serves one (or, with -k, each in a
  * child of its own) and handles signals.  Returns the exit status.
  */
@@ -832,6 +860,10 @@ static int serve(struct listener *l)
 		}
 
 		if (!opt_keep_going) {
+			if (l->type != SOCK_DGRAM && !said_anything(l, conn)) {
+				close(conn);
+				continue;
+			}
 			/* One sender only: a second one fails at once instead of hanging. */
 			close_listener(l);
 			if (l->type == SOCK_DGRAM) {
