@@ -57,6 +57,7 @@ for fd in range(3):
     except OSError:
         std.append('closed')
 lines.append('std=' + '|'.join(std))
+lines.append('nofile=%d' % resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 with open(out + '.tmp', 'w') as f:
     f.write('\n'.join(lines) + '\n')
 os.rename(out + '.tmp', out)
@@ -582,6 +583,65 @@ t_is "$st:$(tr '\n' ' ' <"$T/klog")" "0:first after " "-k drops senders of garba
 t_is "$(fdlist "$lp")" "$before" "-k: the dropped senders left no descriptor open in the listener"
 kill -TERM "$lp"
 wait "$kjob"
+
+# ---- delivery time ----
+cat >"$T/slow.py" <<'EOF'
+import socket, sys, time
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+c.sendall(bytes([0xfd, 1, 1, 0]))   # half a header, then nothing
+time.sleep(20)
+EOF
+listen_probe -t 0.5
+tmo "$PY" "$T/slow.py" "$S" &
+slow=$!
+lwait
+kill "$slow" 2>/dev/null
+wait "$slow" 2>/dev/null
+t_is "$lst" 1 "a one-shot listener with -t 0.5 drops a sender that does not deliver in time and exits 1"
+t_like "$(cat "$T/lerr")" "^fdrelay: listen $S: .*timed out" "its message names the path and says the delivery timed out"
+t_ok "its program did not run" test ! -e "$T/probe"
+
+# ---- signals to a one-shot listener running its program ----
+rm -f "$T/ready"
+# shellcheck disable=SC2016 # expanded by the program's shell
+start_pid "$T/lpidf" "$FDRELAY" listen "$S" sh -c 'trap "exit 21" TERM; : >"$0"; while :; do sleep 0.05; done' "$T/ready"
+ljob=$!
+wait_for_socket "$S"
+run tmo "$FDRELAY" send "$S"
+n=0
+while [ ! -e "$T/ready" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+kill -TERM "$(cat "$T/lpidf")"
+wait "$ljob"
+t_is "$?" 21 "SIGTERM to a one-shot listener is forwarded to its program, and listen exits with the program's status"
+
+# ---- descriptor limits ----
+mkdir "$T/many"
+set --
+i=0
+while [ $i -lt 600 ]; do
+	: >"$T/many/$i"
+	set -- "$@" "$T/many/$i"
+	i=$((i + 1))
+done
+rm -f "$T/probe" "$S"
+tmo prlimit --nofile=128: "$FDRELAY" listen "$S" "$PY" "$T/probe.py" "$T/probe" 2>"$T/lerr" &
+lpid=$!
+wait_for_socket "$S"
+tmo prlimit --nofile=64: "$FDRELAY" send "$S" "$@"
+st=$?
+lwait
+set --
+t_is "$st:$lst:$(pv fds):$(pv order)" "0:0:600:ok" \
+	"600 descriptors pass from a sender with a soft limit of 64 to a listener with 128 (both raise their own)"
+t_is "$(pv nofile)" 667 "the program's soft limit is raised only to 64 above its highest descriptor (602 + 65)"
+rm -f "$T/probe" "$S"
+tmo prlimit --nofile=128: "$FDRELAY" listen "$S" "$PY" "$T/probe.py" "$T/probe" 2>"$T/lerr" &
+lpid=$!
+wait_for_socket "$S"
+run tmo "$FDRELAY" send "$S" /dev/null
+lwait
+t_is "$(pv nofile)" 128 "with few descriptors the program gets the soft limit listen started with"
 
 # ---- long paths, abstract names ----
 long=$T/$(printf '%0100d' 1)/$(printf '%0100d' 2)/$(printf '%0100d' 3)
