@@ -1014,6 +1014,10 @@ static int check_options(struct listener *l)
 		fdr_warnx("%s: no SOCKET given", l->name);
 		return FDR_EXIT_USAGE;
 	}
+	if (l->sockpath && (!l->sockpath[0] || !strcmp(l->sockpath, "@"))) {
+		fdr_warnx("%s: SOCKET '%s': an empty path or abstract name", l->name, l->sockpath);
+		return FDR_EXIT_USAGE;
+	}
 	if (!l->recv_mode && !l->argv[0]) {
 		fdr_warnx("%s: no PROGRAM given", l->name);
 		return FDR_EXIT_USAGE;

@@ -502,6 +502,10 @@ static int send_parse(struct send_state *st, int argc, const char **argv)
 		poptPrintUsage(con, stderr, 0);
 		status = FDR_EXIT_USAGE;
 	}
+	if (!status && st->sockpath && (!st->sockpath[0] || !strcmp(st->sockpath, "@"))) {
+		fdr_warnx("send: SOCKET '%s': an empty path or abstract name", st->sockpath);
+		status = FDR_EXIT_USAGE;
+	}
 	poptFreeContext(con);
 	return status;
 }
