@@ -202,6 +202,27 @@ else
 	t_skip "setpriv cannot switch to uid 65534" "with --allow-any a sender of another uid is served"
 fi
 
+# ---- where PROGRAM begins ----
+for args in "S echo -k -t 1 x" "-t 5 S echo -t x" "S -- echo --mode x" "-- S echo -- x" "-M 0600 -v S -v echo -v"; do
+	rm -f "$S" "$T/pout"
+	# shellcheck disable=SC2086 # word lists on purpose
+	set -- $args
+	want=
+	for a; do
+		shift
+		[ "$a" = S ] && a=$S
+		set -- "$@" "$a"
+	done
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	tmo sh -c 'exec "$@" >"$0"' "$T/pout" "$FDRELAY" listen "$@" 2>/dev/null &
+	lpid=$!
+	wait_for_socket "$S"
+	run tmo "$FDRELAY" send "$S"
+	lwait
+	want=${args##*echo }
+	t_is "$lst:$(cat "$T/pout")" "0:$want" "listen $args: options stop at PROGRAM, whose arguments are its own"
+done
+
 # ---- --stdio ----
 listen_probe --stdio
 tmo "$FDRELAY" send "$S" "$T/in.txt" --stdio -r /dev/null -n stdin </dev/null >"$T/o.txt" 2>>"$T/e.txt"

@@ -169,6 +169,14 @@ for cmd in listen recv; do
 	}
 	t_ok "$cmd usage errors leave nothing at SOCKET" test ! -e "$S"
 done
+for cmd in send listen recv; do
+	[ $cmd = listen ] && prog=true || prog=
+	for sock in '' @; do
+		# shellcheck disable=SC2086 # $prog is empty or one word
+		expect 2 "SOCKET '$sock'" "$cmd with the empty SOCKET '$sock' is a usage error quoting it" \
+			"$FDRELAY" $cmd "$sock" $prog
+	done
+done
 expect 2 "--max-children.*'0'" "listen -j 0 is a usage error naming the value" \
 	"$FDRELAY" listen -k -j 0 "$S" true
 expect 2 "--stdio" "recv --stdio (a listen option) is a usage error naming it" \
