@@ -265,7 +265,8 @@ static int recv_offers(const struct listener *l, struct frame_conn *c, struct ba
 			snprintf(why, sizeof(why), "%s", e == ETIMEDOUT ? "delivery timed out" :
 			    e == EMSGSIZE ? "descriptors were truncated (descriptor limit reached or refused by a security module)" :
 			    e == EPROTONOSUPPORT ? "unsupported protocol version" :
-			    e == EPROTO ? "malformed frame" : strerror(e));
+			    e == EPROTO ? "malformed frame" :
+			    e == ECONNRESET ? "the sender hung up in the middle of a frame" : strerror(e));
 			tell_error(c->sock, c->type, why);
 			fdr_warnx("%s %s: receive from sender: %s", l->name, where(l), why);
 			return FDR_EXIT_FAIL;
@@ -402,6 +403,64 @@ static void set_env_num(const char *var, long v)
 }
 
 /*
+ * In the child: puts fds[i] at dst[i], not close-on-exec, for all n targets
+ * below top, moving a descriptor out of the way only when a placement would
+ * overwrite it, so that n descriptors need few more than n numbers.  Keeps
+ * *errfd (updated) out of [0, top).  Returns 0 or -1.
+ */
+static int place_fds(int *fds, const int *dst, size_t n, int top, int *errfd)
+{
+	int *at = malloc((size_t)top * sizeof(int));	/* at[t]: whose source is at fd t */
+
+	if (!at)
+		return -1;
+	for (int t = 0; t < top; t++)
+		at[t] = -1;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] < top)
+			at[fds[i]] = (int)i;
+	if (*errfd < top) {
+		int moved = fcntl(*errfd, F_DUPFD_CLOEXEC, top);
+
+		if (moved == -1)
+			goto fail;
+		close(*errfd);
+		*errfd = moved;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int t = dst[i], j = at[t];
+
+		if (fds[i] == t) {
+			/* dup2(t, t) would leave close-on-exec set. */
+			if (fcntl(t, F_SETFD, 0) == -1)
+				goto fail;
+			continue;
+		}
+		if (j != -1) {
+			/* Another source, not placed yet, sits on our target. */
+			int moved = fcntl(t, F_DUPFD_CLOEXEC, top);
+
+			if (moved == -1)
+				goto fail;
+			close(t);
+			fds[j] = moved;
+		}
+		if (dup2(fds[i], t) == -1)
+			goto fail;
+		if (fds[i] < top)
+			at[fds[i]] = -1;
+		close(fds[i]);
+		fds[i] = t;
+		at[t] = (int)i;
+	}
+	free(at);
+	return 0;
+fail:
+	free(at);
+	return -1;
+}
+
+/*
  * In the child: puts descriptor src[i] at dst[i] for all n, closes every
  * other descriptor above 2 at exec, sets the environment and resource
  * limit.  Returns only on failure.
@@ -413,28 +472,8 @@ static void child_setup(const struct listener *l, struct batch *b, int *dst, siz
 	struct rlimit rl;
 
 	fdr_sig_reset();
-	/* Move every descriptor that sits where a target will be out of the way. */
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->fds[i] < (int)top || b->fds[i] == errfd) {
-			int moved = fcntl(b->fds[i], F_DUPFD_CLOEXEC, (int)top);
-
-			if (moved == -1)
-				return;
-			close(b->fds[i]);
-			b->fds[i] = moved;
-		}
-	}
-	if (errfd < (int)top) {
-		int moved = fcntl(errfd, F_DUPFD_CLOEXEC, (int)top);
-
-		if (moved == -1)
-			return;
-		close(errfd);
-		errfd = moved;
-	}
-	for (size_t i = 0; i < b->n; i++)
-		if (dup2(b->fds[i], dst[i]) == -1)
-			return;
+	if (place_fds(b->fds, dst, b->n, (int)top, &errfd) == -1)
+		return;
 	/* Everything else, inherited or ours, closes at exec. */
 #if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
 	if (syscall(SYS_close_range, (unsigned)top, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
@@ -693,8 +732,23 @@ static int open_listener(struct listener *l)
 		}
 		(void)fcntl(l->lsock, F_SETFD, FD_CLOEXEC);
 		if (l->type == SOCK_DGRAM) {
+			int on = 0;
+
 			l->raw = 1;
-			(void)ancil_pass_creds(l->lsock);
+			/*
+			 * Turning SO_PASSCRED on now would give what is queued
+			 * already (the datagram that woke an activator) pid 0 and
+			 * uid 65534: never flip it on a socket we do not own.
+			 */
+			len = sizeof(on);
+#ifdef SO_PASSCRED
+			(void)getsockopt(l->lsock, SOL_SOCKET, SO_PASSCRED, &on, &len);
+#endif
+			if (!on && !opt_allow_any) {
+				fdr_warnx("%s --inherit: the datagram socket does not pass credentials, so senders cannot be checked: "
+				    "turn them on where it is made (PassCredentials=yes) or give --allow-any", l->name);
+				return -1;
+			}
 		} else if (getsockopt(l->lsock, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && !listening) {
 			l->inherited_conn = 1;
 		}
@@ -758,7 +812,11 @@ static int accept_sender(const struct listener *l, struct ancil_cred *cred)
 /* A datagram: receives one message whose credentials the policy allows. */
 static int recv_datagram(const struct listener *l, struct batch *b)
 {
-	int status = recv_raw(l, l->lsock, b);
+	int status;
+
+	/* Unknown unless the message carries credentials: never root by default. */
+	b->cred = (struct ancil_cred){ -1, (uid_t)-1, (gid_t)-1 };
+	status = recv_raw(l, l->lsock, b);
 
 	if (status)
 		return status;
