@@ -17,6 +17,9 @@ static int tap_count;
 static int tap_failed;
 
 static void tap_line(const char *status, const char *directive, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void tap_line(const char *status, const char *directive, const char *fmt, va_list ap)
 {
 	printf("%s %d - ", status, ++tap_count);
 	vprintf(fmt, ap);
