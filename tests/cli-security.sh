@@ -114,6 +114,15 @@ fdset() {
 mkstale() {
 	"$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$1" 2>/dev/null
 }
+# wait_lines FILE N: waits (bounded) until FILE has N lines; a -k sender
+# exits at the ACK, before its program has run.
+wait_lines() {
+	_i=0
+	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ] && [ "$_i" -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
 # wait_pid PID: waits (bounded by tmo) until a background process is gone.
 wait_pid() {
 	# shellcheck disable=SC2016  # $1 belongs to the inner shell
@@ -224,6 +233,7 @@ occupied "a live listener"
 t_like "$err" "live|in use" "a live listener at SOCKET: the message says another listener is live"
 t_is "$(stat -c %i "$T/occ" 2>&1)" "$ino" "the live listener's socket file is untouched"
 run tmo "$FDRELAY" send "$T/occ" "$T/a.txt"
+wait_lines "$T/live.out" 1
 t_is "$st:$(cat "$T/live.out" 2>/dev/null)" "0:a.txt" "the live listener still serves its senders"
 kill -TERM "$lpid"
 wait "$lpid"
@@ -324,6 +334,7 @@ if [ "$have_py" -eq 1 ]; then
 	t_is "$(field reply "$T/out")" 4 "-k: a header announcing 3 descriptors with 1 attached gets an ERROR"
 	run tmo "$FDRELAY" send "$K" "$T/a.txt"
 	t_is "$st" 0 "-k: the listener serves the next sender after a stalled and a lying one"
+	wait_lines "$T/k.log" 2
 	t_is "$(cat "$T/k.log")" "$(printf 'a.txt\na.txt')" "only the two good senders ran the program"
 	fd1=$(fdset "$kpid")
 	t_is "$fd1" "$fd0" "-k: the listener's own descriptor table is the same after hostile senders"
@@ -351,12 +362,15 @@ t_is "$s1:$st" "0:0" "-j 2: two senders are served, their programs block"
 # (A plain command: dash does not apply 7>&- to a backgrounded function call.)
 timeout -k 5 60 "$FDRELAY" send "$J" /dev/null >"$T/third.out" 2>&1 7>&- 8>&- &
 third=$!
-# Give the third sender time to connect (a shorter wait only weakens the test).
+# Both programs have started; give the third sender time to connect (a
+# shorter wait only weakens the test).
+wait_lines "$T/j.log" 2
 sleep 1
 exec 7>&-
 wait_pid "$third"
 wait "$third"
 t_is "$?" 0 "-j 2: the third sender is served once a program ends"
+wait_lines "$T/j.log" 4
 t_is "$(sed -n 3,4p "$T/j.log" | tr '\n' ' ')" "end f1 start null " "-j 2: the third program started only after the first ended"
 run tmo "$FDRELAY" send "$J" /dev/null 8>&-
 t_is "$st" 0 "-j 2: the listener keeps accepting after children end"
