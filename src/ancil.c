@@ -374,11 +374,13 @@ static size_t iov_total(const struct iovec *iov, size_t niov)
 
 ssize_t ancil_sendmsg(int sock, const struct iovec *iov, size_t niov, const struct ancil_buf *b)
 {
-	int type;
+	int type = -1;
+	/* The type matters only for control data with no bytes: ask then. */
+	int empty = b && b->len && iov_total(iov, niov) == 0;
 
-	if (ancil_check_unix(sock, &type) == -1)
+	if (ancil_check_unix(sock, empty ? &type : NULL) == -1)
 		return -1;
-	if (b && b->len && type == SOCK_STREAM && iov_total(iov, niov) == 0) {
+	if (empty && type == SOCK_STREAM) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -500,8 +502,10 @@ static int wait_writable(int sock)
 
 /*
  * Sends len bytes of buf with the control messages in b on an AF_UNIX
- * socket of the given type.  On a stream socket the whole buffer goes out,
- * b with the first byte only; a non-blocking socket is polled.
+ * socket of the given type (-1 when unknown, which is allowed for len > 0
+ * only).  On a stream socket the whole buffer goes out, b with the first
+ * byte only; a non-blocking socket is polled.  The loop itself needs no
+ * type: a datagram or seqpacket send is all or nothing (n == len).
  */
 static ssize_t send_all(int sock, int type, const void *buf, size_t len, const struct ancil_buf *b)
 {
@@ -537,8 +541,6 @@ static ssize_t send_all(int sock, int type, const void *buf, size_t len, const s
 				return -1;
 			continue;
 		}
-		if (type != SOCK_STREAM)
-			return n;
 		done += (size_t)n;
 		if (done >= len)
 			return (ssize_t)len;
@@ -549,20 +551,35 @@ static ssize_t send_all(int sock, int type, const void *buf, size_t len, const s
 	}
 }
 
-ssize_t ancil_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
-    const struct ancil_cred *cred)
+int ancil_chan_init(struct ancil_chan *ch, int sock)
+{
+	ch->sock = -1;
+	ch->type = -1;
+	if (ancil_check_unix(sock, &ch->type) == -1)
+		return -1;
+	ch->sock = sock;
+	return 0;
+}
+
+/* Argument checks shared by ancil_send and ancil_chan_send. */
+static int send_args_ok(const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	if (nfds > ANCIL_MAX_FDS || (nfds && !fds) || (len && !buf)) {
+		errno = EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
+ssize_t ancil_chan_send(const struct ancil_chan *ch, const void *buf, size_t len, const int *fds,
+    size_t nfds, const struct ancil_cred *cred)
 {
 	ANCIL_BUFFER(cb, ANCIL_MAX_FDS, 1);
 	struct ancil_buf b;
-	int type;
 
-	if (nfds > ANCIL_MAX_FDS || (nfds && !fds) || (len && !buf)) {
-		errno = EINVAL;
+	if (!send_args_ok(buf, len, fds, nfds))
 		return -1;
-	}
-	if (ancil_check_unix(sock, &type) == -1)
-		return -1;
-	if (type == SOCK_STREAM && len == 0 && (nfds || cred)) {
+	if (ch->type == SOCK_STREAM && len == 0 && (nfds || cred)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -571,7 +588,20 @@ ssize_t ancil_send(int sock, const void *buf, size_t len, const int *fds, size_t
 		return -1;
 	if (cred && ancil_buf_add_creds(&b, cred->pid == -1 ? NULL : cred) == -1)
 		return -1;
-	return send_all(sock, type, buf, len, &b);
+	return send_all(ch->sock, ch->type, buf, len, &b);
+}
+
+ssize_t ancil_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
+    const struct ancil_cred *cred)
+{
+	struct ancil_chan ch = { .sock = sock, .type = -1 };
+
+	if (!send_args_ok(buf, len, fds, nfds))
+		return -1;
+	/* One getsockopt: the type matters only for an empty send (see send_all). */
+	if (ancil_check_unix(sock, len == 0 && (nfds || cred) ? &ch.type : NULL) == -1)
+		return -1;
+	return ancil_chan_send(&ch, buf, len, fds, nfds, cred);
 }
 
 /* Sorts the messages of b into rx: descriptors kept or closed, credentials. */
@@ -613,7 +643,8 @@ static void rx_reset(struct ancil_rx *rx)
 	rx->cred.gid = (gid_t)-1;
 }
 
-ssize_t ancil_recv(int sock, void *buf, size_t len, struct ancil_rx *rx, int flags)
+ssize_t ancil_chan_recv(const struct ancil_chan *ch, void *buf, size_t len, struct ancil_rx *rx,
+    int flags)
 {
 	union {
 		struct cmsghdr align;
@@ -622,6 +653,7 @@ ssize_t ancil_recv(int sock, void *buf, size_t len, struct ancil_rx *rx, int fla
 	struct ancil_buf b;
 	struct iovec iov;
 	ssize_t n;
+	int mflags;
 
 	rx_reset(rx);
 	if ((rx->maxfds && !rx->fds) || (len && !buf)) {
@@ -631,10 +663,25 @@ ssize_t ancil_recv(int sock, void *buf, size_t len, struct ancil_rx *rx, int fla
 	ancil_buf_init(&b, cb.bytes, sizeof(cb.bytes));
 	iov.iov_base = buf;
 	iov.iov_len = len;
-	if ((n = ancil_recvmsg(sock, &iov, 1, &b, flags)) == -1)
+	if ((n = recv_raw(ch->sock, &iov, 1, &b, flags, &mflags)) == -1)
 		return -1;
 	take_rx(&b, rx);
 	return n;
+}
+
+ssize_t ancil_recv(int sock, void *buf, size_t len, struct ancil_rx *rx, int flags)
+{
+	/* The receive path needs no type: one getsockopt (SO_DOMAIN). */
+	struct ancil_chan ch = { .sock = sock, .type = -1 };
+
+	rx_reset(rx);
+	if ((rx->maxfds && !rx->fds) || (len && !buf) || (flags & (MSG_PEEK | MSG_OOB))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ancil_check_unix(sock, NULL) == -1)
+		return -1;
+	return ancil_chan_recv(&ch, buf, len, rx, flags);
 }
 
 int ancil_send_fds(int sock, const int *fds, size_t nfds)

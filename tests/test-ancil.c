@@ -1242,6 +1242,83 @@ static void test_toomanyrefs(void)
 	ok_fdset(&fs, "ETOOMANYREFS leaves nothing open here");
 }
 
+/* ---- checked channels ---------------------------------------------------- */
+
+static void test_chan(int type)
+{
+	struct ancil_chan a, b;
+	int sv[2], got[ANCIL_MAX_FDS];
+	struct ancil_rx rx = { .fds = got, .maxfds = ANCIL_MAX_FDS };
+	char buf[4] = "";
+	ssize_t s, q;
+
+	fdset_take(&fs);
+	pair(type, sv);
+	ok(ancil_chan_init(&a, sv[0]) == 0 && ancil_chan_init(&b, sv[1]) == 0 &&
+	    a.sock == sv[0] && b.sock == sv[1] && a.type == type && b.type == type,
+	    "ancil_chan_init accepts a %s pair and records socket and type", tname(type));
+	s = ancil_chan_send(&a, "abc", 3, pool, 3, NULL);
+	q = ancil_chan_recv(&b, buf, sizeof(buf), &rx, 0);
+	ok(s == 3 && q == 3 && !memcmp(buf, "abc", 3) && rx.nfds == 3 && rx.nsurplus == 0 &&
+	    same_files(got, pool, 3),
+	    "3 descriptors over a %s channel: same open files in order, close-on-exec",
+	    tname(type));
+	ancil_close_fds(got, rx.nfds);
+	s = ancil_chan_send(&b, "y", 1, pool, ANCIL_MAX_FDS, NULL);
+	q = ancil_chan_recv(&a, buf, 1, &rx, 0);
+	ok(s == 1 && q == 1 && rx.nfds == ANCIL_MAX_FDS && same_files(got, pool, ANCIL_MAX_FDS),
+	    "%d descriptors back over the same %s channel", ANCIL_MAX_FDS, tname(type));
+	ancil_close_fds(got, rx.nfds);
+	errno = 0;
+	s = ancil_chan_send(&a, NULL, 0, pool, 1, NULL);
+	if (type == SOCK_STREAM) {
+		ok(s == -1 && errno == EINVAL && recv(sv[1], buf, 1, MSG_DONTWAIT) == -1,
+		    "a stream channel refuses zero bytes with a descriptor (EINVAL), sending nothing");
+	} else {
+		q = ancil_chan_recv(&b, buf, 1, &rx, 0);
+		ok(s == 0 && q == 0 && rx.nfds == 1 && same_files(got, pool, 1),
+		    "a seqpacket channel carries a descriptor with zero bytes");
+		ancil_close_fds(got, rx.nfds);
+	}
+	errno = 0;
+	ok(ancil_chan_send(&a, "x", 1, pool, ANCIL_MAX_FDS + 1, NULL) == -1 && errno == EINVAL,
+	    "ancil_chan_send refuses %d descriptors (EINVAL)", ANCIL_MAX_FDS + 1);
+	errno = 0;
+	ok(ancil_chan_recv(&b, buf, 1, &rx, MSG_PEEK) == -1 && errno == EINVAL,
+	    "ancil_chan_recv refuses MSG_PEEK (EINVAL)");
+	close(sv[0]);
+	q = ancil_chan_recv(&b, buf, 1, &rx, 0);
+	ok(q == 0 && rx.nfds == 0, "ancil_chan_recv says end of file (0, no descriptors) "
+	    "when the %s peer closed", tname(type));
+	close(sv[1]);
+	ok_fdset(&fs, "%s channel calls leave nothing open", tname(type));
+}
+
+static void test_chan_not_unix(void)
+{
+	struct sockaddr_in sa;
+	struct ancil_chan ch = { 7, 7 };
+	int ls, p[2];
+
+	fdset_take(&fs);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	errno = 0;
+	ok(ancil_chan_init(&ch, ls) == -1 && errno == EAFNOSUPPORT && ch.sock == -1,
+	    "ancil_chan_init refuses a TCP socket (EAFNOSUPPORT) and leaves no socket in it");
+	close(ls);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		p[0] = p[1] = -1;
+	ch.sock = 7;
+	errno = 0;
+	ok(ancil_chan_init(&ch, p[0]) == -1 && errno == ENOTSOCK && ch.sock == -1,
+	    "ancil_chan_init refuses a pipe (ENOTSOCK)");
+	close2(p);
+	ok_fdset(&fs, "refused channels leave nothing open");
+}
+
 int main(void)
 {
 	struct rlimit rl;
@@ -1282,6 +1359,9 @@ int main(void)
 	test_creds();
 	test_peek();
 	test_toomanyrefs();
+	test_chan(SOCK_STREAM);
+	test_chan(SOCK_SEQPACKET);
+	test_chan_not_unix();
 	ancil_close_fds(pool, NPOOL);
 	test_many(SOCK_STREAM, 1000);
 	test_many(SOCK_SEQPACKET, 1000);
