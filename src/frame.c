@@ -24,6 +24,16 @@ long long frame_deadline(int ms)
 	return ms < 0 ? 0 : frame_now() + ms;
 }
 
+/*
+ * The connection as a checked channel: whoever set c up made or checked
+ * the socket (sock_connect, accept on a checked listener), so no call here
+ * asks the kernel again what it is.
+ */
+static struct ancil_chan frame_chan(const struct frame_conn *c)
+{
+	return (struct ancil_chan){ .sock = c->sock, .type = c->type };
+}
+
 /* Milliseconds left before the deadline (-1: none; 0: passed). */
 static int frame_left(const struct frame_conn *c)
 {
@@ -60,6 +70,7 @@ int frame_send(struct frame_conn *c, int type, int flags, const void *payload, s
 {
 	unsigned char buf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
 	struct proto_hdr h = { .type = type, .flags = flags, .nfds = nfds, .len = len };
+	struct ancil_chan ch;
 
 	if (len > PROTO_MAX_PAYLOAD || nfds > PROTO_MAX_FDS) {
 		errno = EINVAL;
@@ -79,12 +90,42 @@ int frame_send(struct frame_conn *c, int type, int flags, const void *payload, s
 		}
 		(void)setsockopt(c->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	if (ancil_send(c->sock, buf, PROTO_HDR_LEN + len, fds, nfds, NULL) == -1) {
+	ch = frame_chan(c);
+	if (ancil_chan_send(&ch, buf, PROTO_HDR_LEN + len, fds, nfds, NULL) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			errno = ETIMEDOUT;
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * One non-blocking receive on c, waiting (poll) only when nothing is
+ * there yet: a frame's payload comes with its header, so most reads need
+ * no wait.  As before, a deadline that has passed is ETIMEDOUT even when
+ * bytes are waiting.  Returns what ancil_chan_recv returns.
+ */
+static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, struct ancil_rx *rx)
+{
+	struct ancil_chan ch = frame_chan(c);
+
+	for (;;) {
+		ssize_t n;
+
+		if (c->deadline && frame_left(c) == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = ancil_chan_recv(&ch, buf, len, rx, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (frame_wait(c) == -1)
+			return -1;
+	}
 }
 
 /*
@@ -100,16 +141,10 @@ static int frame_read(struct frame_conn *c, unsigned char *buf, size_t len, int 
 
 	while (off < len) {
 		struct ancil_rx rx = { .fds = fds + *nfds, .maxfds = PROTO_MAX_FDS - *nfds };
-		ssize_t n;
+		ssize_t n = frame_recv_some(c, buf + off, len - off, &rx);
 
-		if (frame_wait(c) == -1)
+		if (n == -1)
 			return -1;
-		n = ancil_recv(c->sock, buf + off, len - off, &rx, MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				continue;
-			return -1;
-		}
 		*nfds += rx.nfds;
 		if (rx.nsurplus) {
 			errno = EPROTO;
@@ -135,15 +170,8 @@ int frame_recv(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload
 		/* One frame, one packet; one byte of slack shows an oversized one. */
 		unsigned char buf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD + 1];
 		struct ancil_rx rx = { .fds = fds, .maxfds = PROTO_MAX_FDS };
-		ssize_t n;
+		ssize_t n = frame_recv_some(c, buf, sizeof(buf), &rx);
 
-		for (;;) {
-			if (frame_wait(c) == -1)
-				return -1;
-			n = ancil_recv(c->sock, buf, sizeof(buf), &rx, MSG_DONTWAIT);
-			if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-				break;
-		}
 		if (n == -1)
 			return -1;
 		nfds = rx.nfds;

@@ -12,8 +12,13 @@
 
 #include "proto.h"
 
+/*
+ * sock and type form a checked channel (struct ancil_chan): whoever sets
+ * up a frame_conn made the socket AF_UNIX or checked it with
+ * ancil_check_unix/ancil_chan_init, and the calls below do not ask again.
+ */
 struct frame_conn {
-	int sock;		/* connected SOCK_STREAM or SOCK_SEQPACKET socket */
+	int sock;		/* connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket */
 	int type;
 	long long deadline;	/* monotonic milliseconds; 0: none */
 };
