@@ -23,10 +23,13 @@
  * One round trip: the sender sends the same K open descriptors (with one
  * byte, or as one OFFER frame naming them), the receiver receives them,
  * closes them and answers with one byte (or an ACK frame), which the
- * sender reads.  Three ways of doing it:
+ * sender reads.  Four ways of doing it:
  *   floor  a bare sendmsg/recvmsg loop written here, the least any
  *          implementation must pay;
- *   ancil  ancil_send / ancil_recv (src/ancil.h) both ways;
+ *   ancil  ancil_chan_send / ancil_chan_recv (src/ancil.h) both ways: the
+ *          core's calls for a caller that checked its socket once;
+ *   check  ancil_send / ancil_recv both ways, which check the socket (one
+ *          getsockopt) on every call;
  *   frame  frame_send / frame_recv (src/frame.h): OFFER with K names,
  *          ACK with the count back, names packed and unpacked each time.
  *
@@ -37,15 +40,15 @@
  *
  * Usage: bench-core [ITERATIONS]   (or BENCH_ITERS; default 2000)
  * Environment: BENCH_REPS (default 5; the median is reported),
- *   BENCH_MODE=fork|thread, BENCH_ONLY=floor|ancil|frame (one method),
+ *   BENCH_MODE=fork|thread, BENCH_ONLY=floor|ancil|check|frame (one method),
  *   BENCH_K=N (one descriptor count), BENCH_CPU=pin|nopin (default pin:
  *   sender and receiver on the same CPU, which is the least noisy here).
  * Every run is bounded by alarm(2).
  */
 
-enum method { M_FLOOR, M_ANCIL, M_FRAME, M_COUNT };
+enum method { M_FLOOR, M_ANCIL, M_CHECK, M_FRAME, M_COUNT };
 
-static const char *const method_name[M_COUNT] = { "floor", "ancil", "frame" };
+static const char *const method_name[M_COUNT] = { "floor", "ancil", "check", "frame" };
 
 #define MAXK ANCIL_MAX_FDS
 
@@ -133,6 +136,7 @@ struct job {
 	int k;
 	long total;		/* round trips, warm-up included */
 	int sock;
+	struct ancil_chan ch;	/* sock, checked once */
 };
 
 /* Serves job->total round trips; returns 0, or -1 on the first failure. */
@@ -150,6 +154,18 @@ static int serve(const struct job *j)
 			break;
 		}
 		case M_ANCIL: {
+			int got[MAXK];
+			struct ancil_rx rx = { .fds = got, .maxfds = MAXK };
+			char byte;
+
+			if (ancil_chan_recv(&j->ch, &byte, 1, &rx, 0) != 1 || rx.nfds != (size_t)j->k)
+				return -1;
+			ancil_close_fds(got, rx.nfds);
+			if (ancil_chan_send(&j->ch, "y", 1, NULL, 0, NULL) != 1)
+				return -1;
+			break;
+		}
+		case M_CHECK: {
 			int got[MAXK];
 			struct ancil_rx rx = { .fds = got, .maxfds = MAXK };
 			char byte;
@@ -196,8 +212,8 @@ static void *serve_thread(void *arg)
 
 /* ---- the sending side --------------------------------------------------- */
 
-/* One round trip from the sender's side. */
-static int round_trip(enum method m, int s, int k, size_t clen)
+/* One round trip from the sender's side; ch is s, checked once. */
+static int round_trip(enum method m, int s, const struct ancil_chan *ch, int k, size_t clen)
 {
 	switch (m) {
 	case M_FLOOR: {
@@ -208,6 +224,14 @@ static int round_trip(enum method m, int s, int k, size_t clen)
 		return recv(s, &byte, 1, 0) == 1 ? 0 : -1;
 	}
 	case M_ANCIL: {
+		struct ancil_rx rx = { .fds = NULL, .maxfds = 0 };
+		char byte;
+
+		if (ancil_chan_send(ch, "x", 1, fds, k, NULL) != 1)
+			return -1;
+		return ancil_chan_recv(ch, &byte, 1, &rx, 0) == 1 ? 0 : -1;
+	}
+	case M_CHECK: {
 		struct ancil_rx rx = { .fds = NULL, .maxfds = 0 };
 		char byte;
 
@@ -259,6 +283,7 @@ static long long measure(enum method m, int k, long iters)
 	long warm = iters / 10 + 10;
 	struct job j = { .m = m, .k = k, .total = warm + iters };
 	size_t clen = floor_prepare(k);
+	struct ancil_chan ch;
 	pthread_t th;
 	pid_t pid = -1;
 	long long t0, t1;
@@ -267,6 +292,8 @@ static long long measure(enum method m, int k, long iters)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		die("socketpair");
 	j.sock = sv[1];
+	if (ancil_chan_init(&ch, sv[0]) == -1 || ancil_chan_init(&j.ch, sv[1]) == -1)
+		die("ancil_chan_init");
 	if (use_thread) {
 		if ((errno = pthread_create(&th, NULL, serve_thread, &j)))
 			die("pthread_create");
@@ -282,11 +309,11 @@ static long long measure(enum method m, int k, long iters)
 		close(sv[1]);
 	}
 	for (long i = 0; i < warm; i++)
-		if (round_trip(m, sv[0], k, clen) == -1)
+		if (round_trip(m, sv[0], &ch, k, clen) == -1)
 			die(method_name[m]);
 	t0 = now_ns();
 	for (long i = 0; i < iters; i++)
-		if (round_trip(m, sv[0], k, clen) == -1)
+		if (round_trip(m, sv[0], &ch, k, clen) == -1)
 			die(method_name[m]);
 	t1 = now_ns();
 	if (use_thread) {
