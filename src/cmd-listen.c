@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -838,15 +839,18 @@ static int recv_datagram(const struct listener *l, struct batch *b)
 static int said_anything(const struct listener *l, int conn)
 {
 	struct pollfd p = { .fd = conn, .events = POLLIN };
-	char c;
-	int r;
+	int r, queued = 0;
 
 	do
 		r = poll(&p, 1, l->timeout_ms ? l->timeout_ms : DEFAULT_DELIVERY_MS);
 	while (r == -1 && errno == EINTR);
 	if (r != 1)
 		return 1;
-	if (recv(conn, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0)
+	/*
+	 * Hung up with no byte queued.  Never MSG_PEEK here: peeking a socket
+	 * that may carry descriptors installs duplicates of them.
+	 */
+	if (!(p.revents & POLLHUP) || ioctl(conn, FIONREAD, &queued) == -1 || queued > 0)
 		return 1;
 	if (opt_verbose)
 		fdr_warnx("%s %s: a connection closed without sending anything; still waiting", l->name, where(l));
