@@ -180,7 +180,7 @@ static int sender_allowed(const struct listener *l, const struct ancil_cred *cr,
 }
 
 /* Parses "name,123,..." into ids; returns 0 or -1 after a message. */
-static int parse_ids(const char *opt, const char *list, int groups, unsigned **ids, size_t *n)
+static int parse_ids(const char *cmd, const char *opt, const char *list, int groups, unsigned **ids, size_t *n)
 {
 	char *copy = strdup(list), *tok, *save = NULL;
 	int rc = 0;
@@ -196,7 +196,7 @@ static int parse_ids(const char *opt, const char *list, int groups, unsigned **i
 			struct group *gr = groups ? getgrnam(tok) : NULL;
 
 			if (!pw && !gr) {
-				fdr_warnx("%s: no such %s '%s'", opt, groups ? "group" : "user", tok);
+				fdr_warnx("%s: %s: no such %s '%s'", cmd, opt, groups ? "group" : "user", tok);
 				rc = -1;
 				break;
 			}
@@ -211,7 +211,7 @@ static int parse_ids(const char *opt, const char *list, int groups, unsigned **i
 		(*ids)[(*n)++] = (unsigned)v;
 	}
 	if (!rc && *n == 0) {
-		fdr_warnx("%s: empty list", opt);
+		fdr_warnx("%s: %s: empty list", cmd, opt);
 		rc = -1;
 	}
 	free(copy);
@@ -1064,9 +1064,9 @@ static int check_options(struct listener *l)
 			return FDR_EXIT_USAGE;
 		}
 	}
-	if (opt_allow_uid && parse_ids("--allow-uid", opt_allow_uid, 0, (unsigned **)&l->uids, &l->nuids) == -1)
+	if (opt_allow_uid && parse_ids(l->name, "--allow-uid", opt_allow_uid, 0, (unsigned **)&l->uids, &l->nuids) == -1)
 		return FDR_EXIT_USAGE;
-	if (opt_allow_gid && parse_ids("--allow-gid", opt_allow_gid, 1, (unsigned **)&l->gids, &l->ngids) == -1)
+	if (opt_allow_gid && parse_ids(l->name, "--allow-gid", opt_allow_gid, 1, (unsigned **)&l->gids, &l->ngids) == -1)
 		return FDR_EXIT_USAGE;
 	if (opt_inherit && l->sockpath) {
 		fdr_warnx("%s: --inherit takes the socket from LISTEN_FDS: give no SOCKET", l->name);
