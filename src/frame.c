@@ -100,11 +100,12 @@ int frame_send(struct frame_conn *c, int type, int flags, const void *payload, s
 }
 
 /*
- * One receive on c, waiting (poll) only when nothing is there yet: a
- * frame's payload comes with its header, so most reads need no wait.  With
- * no deadline the receive simply blocks (a non-blocking socket says EAGAIN
- * and is polled).  As before, a deadline that has passed is ETIMEDOUT
- * even when bytes are waiting.  Returns what ancil_chan_recv returns.
+ * One non-blocking receive on c, waiting (poll) only when nothing is
+ * there yet: a frame's payload comes with its header, so most reads need
+ * no wait.  As before, a deadline that has passed is ETIMEDOUT even when
+ * bytes are waiting.  Returns what ancil_chan_recv returns.  (Blocking in
+ * recvmsg when there is no deadline saves the EAGAIN and the poll but
+ * measured 10-15 % slower per round trip: docs/performance.md.)
  */
 static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, struct ancil_rx *rx)
 {
@@ -117,7 +118,7 @@ static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, stru
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		n = ancil_chan_recv(&ch, buf, len, rx, c->deadline ? MSG_DONTWAIT : 0);
+		n = ancil_chan_recv(&ch, buf, len, rx, MSG_DONTWAIT);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
