@@ -280,8 +280,8 @@ static int listener_said(const struct send_state *st, const struct proto_hdr *h,
 }
 
 /*
- * Reads the next frame the listener sends; returns 1, or an exit status
- * (after a message) when the connection ended or broke.
+ * Reads the next frame the listener sends into *h and payload; returns 0,
+ * or an exit status (after a message) when the connection ended or broke.
  */
 static int read_reply(const struct send_state *st, struct frame_conn *c, struct proto_hdr *h,
     unsigned char *payload, const char *waiting_for)
@@ -295,7 +295,7 @@ static int read_reply(const struct send_state *st, struct frame_conn *c, struct 
 		r = -1;
 	}
 	if (r == 1)
-		return -1;
+		return 0;
 	if (r == 0)
 		fdr_warnx("send %s: the listener closed the connection before %s", st->sockpath, waiting_for);
 	else
@@ -363,7 +363,7 @@ static int wait_status(const struct send_state *st, struct frame_conn *c)
 			break;
 	}
 	r = read_reply(st, c, &h, payload, "the program's status");
-	if (r != -1)
+	if (r)
 		return r;
 	if (h.type != PROTO_STATUS)
 		return listener_said(st, &h, payload);
@@ -390,7 +390,7 @@ static int send_framed(struct send_state *st, int sock, int type)
 		/* A refusing listener answers at once and closes: read why. */
 		if (e == EPIPE || e == ECONNRESET) {
 			r = read_reply(st, &c, &h, payload, "acknowledging");
-			return r == -1 ? listener_said(st, &h, payload) : r;
+			return r ? r : listener_said(st, &h, payload);
 		}
 		errno = e;
 		if (e == ETOOMANYREFS)
@@ -402,7 +402,7 @@ static int send_framed(struct send_state *st, int sock, int type)
 	if (opt_verbose)
 		fdr_warnx("sent %zu descriptors to %s", st->nitems, st->sockpath);
 	r = read_reply(st, &c, &h, payload, "acknowledging");
-	if (r != -1)
+	if (r)
 		return r;
 	if (h.type != PROTO_ACK)
 		return listener_said(st, &h, payload);
