@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,16 +103,26 @@ int fdr_popt_error(const char *name, poptContext con, int rc)
 
 int fdr_parse_seconds(const char *s, int *ms)
 {
-	char *end;
-	double v;
+	long long v = 0;
+	int frac = 0;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	/* [DIGITS][.DIGITS], by hand: strtod would take "1e3", "inf" and a locale's comma. */
+	if (!s || ((*s < '0' || *s > '9') && !(s[0] == '.' && s[1] >= '0' && s[1] <= '9')))
 		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < 0 || v * 1000.0 > (double)INT_MAX)
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((v = v * 10 + (*s - '0')) > INT_MAX / 1000)
+			return -1;
+	v *= 1000;
+	if (*s == '.') {
+		if (*++s < '0' || *s > '9')
+			return -1;
+		for (int scale = 100; *s >= '0' && *s <= '9'; s++, scale /= 10)
+			if (*s != '0')
+				frac += scale ? (*s - '0') * scale : 1;	/* round up below 1 ms */
+	}
+	if (*s || v + frac > INT_MAX)
 		return -1;
-	*ms = (int)ceil(v * 1000.0);
+	*ms = (int)(v + frac);
 	return 0;
 }
 
