@@ -77,20 +77,22 @@ ns_per_run() {
 	' sh "$runs" "$@" || echo fail
 }
 
-# peak_kb COMMAND...: highest peak resident set (KiB) of 5 runs, or "?".
+# peak_kb COMMAND...: median peak resident set (KiB) of 15 runs, or "?".
+# The median, since where libc's pages fall moves with the load address
+# (ASLR) and one run can differ from the next by about 100 KiB.
 peak_kb() {
 	if [ ! -x /usr/bin/time ]; then
 		echo "?"
 		return
 	fi
-	best=0
-	for _ in 1 2 3 4 5; do
+	: >"$T/peaks"
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
 		kb=$(timeout 20 /usr/bin/time -f '%M' -o "$T/time.out" "$@" </dev/null >/dev/null 2>&1 &&
 		    tail -n 1 "$T/time.out")
 		[ -n "$kb" ] || { echo "?"; return; }
-		[ "$kb" -gt "$best" ] && best=$kb
+		echo "$kb" >>"$T/peaks"
 	done
-	echo "$best"
+	sort -n "$T/peaks" | sed -n 8p
 }
 
 # hwm_kb PID: the peak resident set (VmHWM, KiB) of a running process.
