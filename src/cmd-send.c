@@ -165,7 +165,29 @@ static ssize_t unescape(const char *s, char *out)
 	return (ssize_t)n;
 }
 
-/* Opens or checks every item; returns 0 or an exit status. */
+/*
+ * Checks that every inherited descriptor (-d, -i, -o, -e) is open.  Runs
+ * before send creates any descriptor of its own (files, the signal pipe),
+ * which would otherwise take a closed number and be sent in its place.
+ * Returns 0 or an exit status.
+ */
+static int check_inherited(const struct send_state *st)
+{
+	for (size_t i = 0; i < st->nitems; i++) {
+		const struct item *it = &st->items[i];
+
+		if (it->kind == OPT_READ || it->kind == OPT_WRITE || it->kind == OPT_APPEND ||
+		    it->kind == OPT_RDWR)
+			continue;
+		if (fcntl(it->fd, F_GETFD) == -1) {
+			fdr_warn("send: descriptor %d", it->fd);
+			return FDR_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+/* Opens every file item (inherited ones are checked already); returns 0 or an exit status. */
 static int open_items(struct send_state *st)
 {
 	if (fdr_nofile_need((long)st->nitems + 16) == -1 && opt_verbose)
@@ -180,10 +202,6 @@ static int open_items(struct send_state *st)
 		case OPT_APPEND: flags |= O_WRONLY | O_CREAT | O_APPEND; break;
 		case OPT_RDWR: flags |= O_RDWR | O_CREAT; break;
 		default:
-			if (fcntl(it->fd, F_GETFD) == -1) {
-				fdr_warn("send: descriptor %d", it->fd);
-				return FDR_EXIT_FAIL;
-			}
 			continue;
 		}
 		it->fd = open(it->arg, flags, 0666);
@@ -592,6 +610,9 @@ int cmd_send(int argc, const char **argv)
 	if (status)
 		goto out;
 	type = opt_dgram ? SOCK_DGRAM : opt_seqpacket ? SOCK_SEQPACKET : SOCK_STREAM;
+	status = check_inherited(&st);
+	if (status)
+		goto out;
 	if (opt_wait && fdr_sig_catch(forwarded) == -1) {
 		fdr_warn("send: catch signals");
 		status = FDR_EXIT_FAIL;

@@ -399,4 +399,19 @@ t_is "$(pv fds)" 600 "the program gets LISTEN_FDS=600"
 t_is "$(pv order)" ok "the 600 descriptors arrive as fds 3..602 in command-line order, each with its name"
 t_is "$(pv open)" "0-602" "the program has exactly fds 0 to 602 open"
 
+# ---- inherited descriptors are checked before send opens anything ----
+# A closed -d N must fail even where a FILE before it, or --wait's signal
+# pipe, would be opened as N and be sent in its place.
+listen_probe
+run tmo "$FDRELAY" send "$S" "$T/in.txt" -d 3 </dev/null 3<&-
+t_is "$st" 1 "send FILE -d 3 with 3 closed exits 1 (the file opened as 3 is not sent as -d 3)"
+errmsg "descriptor 3" "its message names the closed descriptor 3"
+kill "$lpid" 2>/dev/null
+wait "$lpid" 2>/dev/null
+listen_probe
+run tmo "$FDRELAY" send -W "$S" -d 3 </dev/null 3<&-
+t_is "$st" 1 "send --wait -d 3 with 3 closed exits 1 (its own signal pipe is not sent as -d 3)"
+kill "$lpid" 2>/dev/null
+wait "$lpid" 2>/dev/null
+
 t_done
