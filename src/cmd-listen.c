@@ -1087,6 +1087,34 @@ static int check_options(struct listener *l)
 	return 0;
 }
 
+extern char **environ;
+
+/*
+ * Removes every LISTEN_* variable (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES,
+ * systemd's LISTEN_PIDFDID, ...) and FDRELAY_MESSAGE from the environment:
+ * what was meant for listen itself must not reach the program, which gets
+ * FDRELAY_MESSAGE only from the message of its own sender.
+ */
+static void clean_environment(void)
+{
+	size_t i = 0;
+
+	while (environ[i]) {
+		const char *e = environ[i], *eq = strchr(e, '=');
+		char *name;
+
+		if (!eq || (strncmp(e, "LISTEN_", 7) && strncmp(e, "FDRELAY_MESSAGE=", 16))) {
+			i++;
+			continue;
+		}
+		/* unsetenv() shifts the rest down: look at slot i again. */
+		name = strndup(e, (size_t)(eq - e));
+		if (!name || unsetenv(name) == -1)
+			i++;
+		free(name);
+	}
+}
+
 static void free_options(void)
 {
 	char **strings[] = { &opt_mode, &opt_allow_uid, &opt_allow_gid, &opt_max_fds, &opt_timeout,
@@ -1141,9 +1169,7 @@ int listen_main(int argc, const char **argv, int recv_mode)
 		status = FDR_EXIT_FAIL;
 		goto out;
 	}
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDNAMES");
+	clean_environment();
 	if (opt_verbose)
 		fdr_warnx("%s %s: listening", l.name, where(&l));
 	if (l.ready_fd != -1) {

@@ -634,4 +634,25 @@ run tmo "$FDRELAY" send "$A" "$T/in.txt"
 lwait
 t_is "$st:$lst:$(pv names)" "0:0:in.txt" "listen and send work on an @abstract name"
 
+# ---- the program's environment holds nothing meant for listen itself ----
+# shellcheck disable=SC2016 # expanded by the program's shell
+envprog='env >"$0.tmp" && mv "$0.tmp" "$0"'
+rm -f "$T/env" "$S"
+LISTEN_PIDFDID=42 FDRELAY_MESSAGE=stale tmo "$FDRELAY" listen "$S" sh -c "$envprog" "$T/env" 2>"$T/lerr" &
+lpid=$!
+wait_for_socket "$S"
+run tmo "$FDRELAY" send "$S" /dev/null
+lwait
+t_is "$st:$lst:$(grep -c '^LISTEN_FDS=1$' "$T/env")" "0:0:1" "(the program ran and recorded its environment)"
+t_is "$(grep -c '^LISTEN_PIDFDID=' "$T/env")" 0 "a LISTEN_PIDFDID listen itself received does not reach the program"
+t_is "$(grep -c '^FDRELAY_MESSAGE=' "$T/env")" 0 "an FDRELAY_MESSAGE listen itself received does not reach the program"
+rm -f "$T/env" "$S"
+FDRELAY_MESSAGE=stale tmo "$FDRELAY" listen --raw "$S" sh -c "$envprog" "$T/env" 2>"$T/lerr" &
+lpid=$!
+wait_for_socket "$S"
+run tmo "$FDRELAY" send --raw "$S" /dev/null
+lwait
+t_is "$st:$lst:$(grep -c '^FDRELAY_MESSAGE=' "$T/env")" "0:0:0" \
+	"--raw with a message that is not text: no FDRELAY_MESSAGE, not even the one listen received"
+
 t_done
