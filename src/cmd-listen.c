@@ -880,6 +880,7 @@ static int serve(struct listener *l)
 		struct ancil_cred cred = { -1, (uid_t)-1, (gid_t)-1 };
 		struct batch b = { 0 };
 		int sig, conn = -1, status;
+		sigset_t all, old;
 		pid_t pid;
 
 		if (deadline && left <= 0) {
@@ -943,8 +944,16 @@ static int serve(struct listener *l)
 			batch_free(&b);
 			continue;
 		}
+		/*
+		 * A worker's signals are its own, not events in our pipe:
+		 * blocked across fork, then default in the worker until
+		 * run_program() catches them with a pipe of its own.
+		 */
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &old);
 		pid = fork();
 		if (pid == 0) {
+			fdr_sig_reset();
 			close(l->lsock);
 			if (l->type == SOCK_DGRAM) {
 				status = run_program(l, &b, NULL);
@@ -959,6 +968,7 @@ static int serve(struct listener *l)
 			fdr_warn("%s: fork", l->name);
 		else
 			children++;
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (conn != -1)
 			close(conn);
 		batch_free(&b);

@@ -655,4 +655,28 @@ lwait
 t_is "$st:$lst:$(grep -c '^FDRELAY_MESSAGE=' "$T/env")" "0:0:0" \
 	"--raw with a message that is not text: no FDRELAY_MESSAGE, not even the one listen received"
 
+# ---- a -k worker's signals are its own ----
+# children_of PID: the pids of PID's children.
+children_of() {
+	awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null
+}
+rm -f "$S"
+start_pid "$T/lpidf" "$FDRELAY" listen -k "$S" true
+kjob=$!
+wait_for_socket "$S"
+lp=$(cat "$T/lpidf")
+# A sender that connects and says nothing keeps a worker receiving.
+tmo "$PY" -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(20)' "$S" &
+hold=$!
+n=0
+while [ -z "$(children_of "$lp")" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+# shellcheck disable=SC2046 # one pid per word
+kill -TERM $(children_of "$lp")
+run tmo "$FDRELAY" send "$S" /dev/null
+t_is "$st" 0 "SIGTERM to a -k worker still receiving ends that worker, not the listener: the next sender is served"
+kill "$hold" 2>/dev/null
+kill -TERM "$lp" 2>/dev/null
+wait "$kjob"
+
 t_done
