@@ -674,7 +674,16 @@ static int serve_conn(const struct listener *l, int conn, const struct ancil_cre
 	int status;
 
 	c.deadline = frame_deadline(l->timeout_ms ? l->timeout_ms : DEFAULT_DELIVERY_MS);
-	status = l->raw ? recv_raw(l, conn, &b) : recv_offers(l, &c, &b);
+	if (l->raw && frame_wait(&c) == -1) {
+		/* recv_raw() blocks: a raw sender gets the same delivery time. */
+		if (errno == ETIMEDOUT)
+			fdr_warnx("%s %s: receive from sender: delivery timed out", l->name, where(l));
+		else
+			fdr_warn("%s %s: receive from sender", l->name, where(l));
+		status = FDR_EXIT_FAIL;
+	} else {
+		status = l->raw ? recv_raw(l, conn, &b) : recv_offers(l, &c, &b);
+	}
 	if (!status && !l->raw) {
 		unsigned char buf[4];
 

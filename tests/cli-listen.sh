@@ -679,4 +679,18 @@ kill "$hold" 2>/dev/null
 kill -TERM "$lp" 2>/dev/null
 wait "$kjob"
 
+# ---- --raw: a sender that says nothing has the delivery time, no more ----
+rm -f "$S"
+tmo "$FDRELAY" listen --raw -t 1 "$S" true 2>"$T/lerr" &
+lpid=$!
+wait_for_socket "$S"
+tmo "$PY" -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(20)' "$S" &
+hold=$!
+lwait
+kill "$hold" 2>/dev/null
+t_is "$lst" 1 "listen --raw -t 1 drops a sender that connects and sends nothing once the delivery time ran out (exit 1)"
+err=$(cat "$T/lerr")
+errmsg "delivery timed out" "its message says the delivery timed out"
+
 t_done
