@@ -1192,7 +1192,15 @@ int listen_main(int argc, const char **argv, int recv_mode)
 	if (opt_verbose)
 		fdr_warnx("%s %s: listening", l.name, where(&l));
 	if (l.ready_fd != -1) {
+		/* A reader that went away must not kill us and leave the socket file. */
+		struct sigaction ign, dfl;
+
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGPIPE, &ign, &dfl);
 		(void)!write(l.ready_fd, "\n", 1);
+		sigaction(SIGPIPE, &dfl, NULL);
 		close(l.ready_fd);
 	}
 	if (l.inherited_conn) {

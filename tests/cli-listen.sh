@@ -693,4 +693,16 @@ t_is "$lst" 1 "listen --raw -t 1 drops a sender that connects and sends nothing 
 err=$(cat "$T/lerr")
 errmsg "delivery timed out" "its message says the delivery timed out"
 
+# ---- --ready-fd whose reader is gone ----
+# Descriptor 6 is the only writer of a FIFO whose only reader (5) is closed.
+mkfifo "$T/readyfifo"
+exec 5<>"$T/readyfifo" 6>"$T/readyfifo"
+exec 5<&-
+listen_run --ready-fd 6 true
+exec 6>&-
+run tmo "$FDRELAY" send "$S" /dev/null
+lwait
+t_is "$st:$lst" "0:0" "--ready-fd whose reader is gone does not kill listen (SIGPIPE): it serves its sender"
+t_ok "and removes its socket file" test ! -e "$S"
+
 t_done
