@@ -107,8 +107,8 @@ EOF
 		sed -n 's/^note [^:]*: //p' "$d/findings.all" | sort | uniq -c | sed 's/^ */# notes: /' | head -n 5
 	fi
 	nbad=$(wc -l <"$d/findings")
-	inner=$(grep -c '^not ok' "$d/tap")
-	skips=$(grep -c '# SKIP' "$d/tap")
+	inner=$(grep -ac '^not ok' "$d/tap")
+	skips=$(grep -ac '# SKIP' "$d/tap")
 	if [ "$runs" -gt 0 ] && [ "$nbad" -eq 0 ]; then
 		t_report 0 "$name under valgrind: $runs runs of fdrelay, no descriptor left open, no memory error, no leak"
 	elif [ "$runs" -eq 0 ]; then
@@ -123,8 +123,8 @@ EOF
 		done
 	fi
 	t_diag "$name: ${secs}s, test status $tst, $inner of its own checks failed, $skips skipped"
-	[ "$inner" -gt 0 ] && grep '^not ok' "$d/tap" | head -n 10 | sed 's/^/#   /'
-	grep -h 'SKIP.*valgrind' "$d/tap" | sed 's/^/#   /'
+	[ "$inner" -gt 0 ] && grep -a '^not ok' "$d/tap" | head -n 10 | sed 's/^/#   /'
+	grep -ah 'SKIP.*valgrind' "$d/tap" | sed 's/^/#   /'
 done
 t_is "$total_bad" 0 "$files test files, $total_runs runs of fdrelay under valgrind in $(($(date +%s) - start)) s: all clean"
 t_done
