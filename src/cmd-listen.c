@@ -1222,6 +1222,7 @@ int listen_main(int argc, const char **argv, int recv_mode)
 		close_listener(&l);
 out:
 	sock_remove(&l.file);
+	fdr_sig_release();
 	poptFreeContext(con);
 	free(l.uids);
 	free(l.gids);

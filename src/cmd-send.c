@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -220,6 +221,10 @@ static void on_alarm(int sig)
 {
 	(void)sig;
 	(void)!write(2, timeout_msg, strlen(timeout_msg));
+#if defined(SYS_close_range)
+	/* Leave nothing open behind (close_range is async-signal-safe). */
+	(void)syscall(SYS_close_range, 3U, ~0U, 0);
+#endif
 	_exit(FDR_EXIT_TIMEOUT);
 }
 
@@ -633,6 +638,7 @@ int cmd_send(int argc, const char **argv)
 out:
 	if (sock != -1)
 		close(sock);
+	fdr_sig_release();
 	send_free(&st);
 	free((char *)st.sockpath);
 	free(opt_timeout);

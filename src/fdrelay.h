@@ -52,12 +52,15 @@ int fdr_popt_error(const char *name, poptContext con, int rc);
  * to a close-on-exec self-pipe whose read end fdr_sig_fd() returns (a
  * forked child calling it again gets a pipe of its own);
  * fdr_sig_next() returns the next caught signal, 0 when none is pending.
- * fdr_sig_reset() restores default dispositions in a child.
+ * fdr_sig_reset() restores default dispositions in a child;
+ * fdr_sig_release() undoes fdr_sig_catch() and closes the pipe, so that a
+ * command leaves nothing open behind it.
  */
 int fdr_sig_catch(const int *signals);
 int fdr_sig_fd(void);
 int fdr_sig_next(void);
 void fdr_sig_reset(void);
+void fdr_sig_release(void);
 
 /*
  * Raises this process's soft RLIMIT_NOFILE (toward the hard limit) so that

@@ -66,6 +66,26 @@ int fdr_sig_next(void)
 	return c;
 }
 
+void fdr_sig_release(void)
+{
+	struct sigaction sa;
+
+	if (sig_pipe[0] == -1 || sig_owner != getpid())
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == sig_handler)
+			(void)sigaction(sig, &sa, NULL);
+	}
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	sig_pipe[0] = sig_pipe[1] = -1;
+}
+
 void fdr_sig_reset(void)
 {
 	struct sigaction sa;

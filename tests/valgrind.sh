@@ -44,8 +44,7 @@ chmod 755 "$V/fdrelay.real"
 
 # scan LOG...: prints one line per finding in the logs (nothing when clean);
 # "note" lines are not failures.  Allowed open at exit: descriptors inherited
-# from the parent, and the signal self-pipe made by fdr_sig_catch() (util.c),
-# which lives as long as the process and is close-on-exec.
+# from the parent.
 scan() {
 	awk '
 	function report(what) { printf "%s: %s\n", FILENAME, what }
@@ -54,8 +53,6 @@ scan() {
 			return
 		if (stack ~ /<inherited from parent>/)
 			;
-		else if (stack ~ /fdr_sig_catch/)
-			print "note " FILENAME ": the signal self-pipe (fdr_sig_catch) open at exit"
 		else
 			report("left open: " pending " " substr(stack, 1, 200))
 		pending = ""
