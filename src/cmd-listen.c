@@ -618,7 +618,8 @@ static int run_program(const struct listener *l, struct batch *b, struct frame_c
 			struct proto_hdr h;
 			int r;
 
-			c->deadline = 0;
+			/* Its first byte is here: the rest of the frame gets the delivery time. */
+			c->deadline = frame_deadline(l->timeout_ms ? l->timeout_ms : DEFAULT_DELIVERY_MS);
 			r = frame_recv(c, &h, payload, fds);
 			if (r == 1 && h.type == PROTO_SIGNAL && proto_signal_unpack(payload, h.len, &signo) == 0) {
 				if (opt_verbose)

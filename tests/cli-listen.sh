@@ -705,4 +705,34 @@ lwait
 t_is "$st:$lst" "0:0" "--ready-fd whose reader is gone does not kill listen (SIGPIPE): it serves its sender"
 t_ok "and removes its socket file" test ! -e "$S"
 
+# ---- --wait: a sender stalled inside a SIGNAL frame does not hold the listener ----
+rm -f "$S" "$T/started" "$T/stalled"
+# The program says it started, then ends only once the sender has stalled.
+# shellcheck disable=SC2016 # expanded by the program's shell
+tmo "$FDRELAY" listen -t 1 "$S" sh -c ': >"$0"; while [ ! -e "$1" ]; do sleep 0.02; done' \
+	"$T/started" "$T/stalled" 2>"$T/lerr" &
+lpid=$!
+wait_for_socket "$S"
+# An OFFER asking to wait, with no descriptor; after the ACK, one byte of a frame, then silence.
+tmo "$PY" -c 'import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(bytes([0xfd, 1, 1, 1, 0, 0, 0, 0]))
+ack = b""
+while len(ack) < 12:
+    ack += s.recv(12 - len(ack))
+for _ in range(1000):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.01)
+s.sendall(bytes([0xfd]))
+time.sleep(0.5)  # room for a listener to start reading that frame
+open(sys.argv[3], "w").close()
+time.sleep(60)' "$S" "$T/started" "$T/stalled" &
+hold=$!
+(sleep 10; kill "$lpid" 2>/dev/null) &
+guard=$!
+lwait
+kill "$hold" "$guard" 2>/dev/null
+t_is "$lst" 0 "a --wait sender stalled inside a frame does not keep listen from ending with its program's status"
+
 t_done
