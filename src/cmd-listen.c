@@ -600,13 +600,18 @@ static int run_program(const struct listener *l, struct batch *b, struct frame_c
 		};
 		int sig, done = 0;
 
-		if (poll(p, 2, -1) == -1 && errno != EINTR)
+		if (poll(p, 2, -1) == -1 && errno != EINTR) {
+			/* Cannot watch: still never leave the program unwaited for. */
+			while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
+				;
 			break;
+		}
 		while ((sig = fdr_sig_next()) != 0) {
 			if (sig == SIGCHLD) {
 				if (waitpid(pid, &ws, WNOHANG) == pid)
 					done = 1;
-			} else {
+			} else if (!done) {
+				/* Once reaped, pid may already name another process. */
 				kill(pid, sig);
 			}
 		}
