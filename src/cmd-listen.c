@@ -464,17 +464,20 @@ fail:
 /*
  * In the child: puts descriptor src[i] at dst[i] for all n, closes every
  * other descriptor above 2 at exec, sets the environment and resource
- * limit.  Returns only on failure.
+ * limit, and executes the program.  Never returns: on failure the errno
+ * goes to errfd (wherever place_fds() moved it) and the child exits.
  */
-static void child_setup(const struct listener *l, struct batch *b, int *dst, size_t nother, int errfd)
+static _Noreturn void child_setup(const struct listener *l, struct batch *b, int *dst, size_t nother,
+    int errfd)
 {
 	size_t top = 3 + nother, namelen = 1;
 	char *names, *p;
 	struct rlimit rl;
+	int e;
 
 	fdr_sig_reset();
 	if (place_fds(b->fds, dst, b->n, (int)top, &errfd) == -1)
-		return;
+		goto fail;
 	/* Everything else, inherited or ours, closes at exec. */
 #if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
 	if (syscall(SYS_close_range, (unsigned)top, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
@@ -491,7 +494,7 @@ static void child_setup(const struct listener *l, struct batch *b, int *dst, siz
 			namelen += strlen(b->names[i]) + 1;
 	names = p = malloc(namelen);
 	if (!names)
-		return;
+		goto fail;
 	*p = '\0';
 	for (size_t i = 0; i < b->n; i++)
 		if (dst[i] >= 3)
@@ -517,8 +520,10 @@ static void child_setup(const struct listener *l, struct batch *b, int *dst, siz
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	execvp(l->argv[0], l->argv);
-	(void)!write(errfd, &errno, sizeof(errno));
-	_exit(errno == ENOENT || errno == ENOTDIR ? FDR_EXIT_NOTFOUND : FDR_EXIT_NOEXEC);
+fail:
+	e = errno;
+	(void)!write(errfd, &e, sizeof(e));
+	_exit(e == ENOENT || e == ENOTDIR ? FDR_EXIT_NOTFOUND : FDR_EXIT_NOEXEC);
 }
 
 /* Where each received descriptor goes in the program; returns how many start at 3. */
@@ -571,8 +576,6 @@ static int run_program(const struct listener *l, struct batch *b, struct frame_c
 	if (pid == 0) {
 		close(errpipe[0]);
 		child_setup(l, b, dst, nother, errpipe[1]);
-		(void)!write(errpipe[1], &errno, sizeof(errno));
-		_exit(FDR_EXIT_NOEXEC);
 	}
 	free(dst);
 	close(errpipe[1]);
