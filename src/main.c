@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].run(argc - 1, (const char **)argv + 1);
-	fdr_warnx("unknown command '%s'", cmd);
+	fdr_warnx("%s: unknown %s", cmd, cmd[0] == '-' ? "option" : "command");
 	usage(stderr);
 	return FDR_EXIT_USAGE;
 }

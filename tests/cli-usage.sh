@@ -35,9 +35,12 @@ t_is "$st" 2 "no argument at all exits 2"
 t_like "$err" '^Usage: fdrelay send' "no argument prints the usage on stderr"
 t_is "$out" "" "no argument prints nothing on stdout"
 
-expect 2 "unknown command 'frobnicate'" \
-	"an unknown subcommand exits 2 with a message naming it" "$FDRELAY" frobnicate
+expect 2 "frobnicate: unknown command$" \
+	"an unknown subcommand exits 2 with 'fdrelay: frobnicate: unknown command'" "$FDRELAY" frobnicate
 t_like "$err" '^Usage: fdrelay' "an unknown subcommand also prints the usage"
+expect 2 "--frobnicate: unknown option$" \
+	"an unknown option before any subcommand exits 2 with 'fdrelay: --frobnicate: unknown option'" \
+	"$FDRELAY" --frobnicate
 
 for opt in --help --usage; do
 	run tmo "$FDRELAY" $opt
