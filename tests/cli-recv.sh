@@ -61,6 +61,12 @@ t_is "$st:$rst:$rout" "0:0:sender pid $(cat "$T/spid") uid 0 gid 0 sent 0 descri
 	"a sender of no descriptor is described by its one sender line"
 
 recv_bg
+send_pid "$S" /dev/null
+rwait
+t_is "$st:$rst:$(printf '%s\n' "$rout" | sed -n 1p)" "0:0:sender pid $(cat "$T/spid") uid 0 gid 0 sent 1 descriptor" \
+	"a sender of one descriptor is counted in the singular, as the man page says"
+
+recv_bg
 send_pid -W "$S" /dev/null
 rwait
 t_is "$st:$rst" "0:0" "send --wait to recv exits 0 (recv runs no program)"
