@@ -303,7 +303,8 @@ int proto_status_unpack(const unsigned char *in, size_t len, int *how, int *valu
 		return proto_fail(EPROTO);
 	if (in[0] == PROTO_STATUS_EXITED) {
 		*value = in[1];
-	} else if (in[0] == PROTO_STATUS_SIGNALED && in[1] != 0) {
+	} else if (in[0] == PROTO_STATUS_SIGNALED && in[1] != 0 && in[1] < 128) {
+		/* 128 + N must still be an exit status. */
 		*value = proto_sig_from_wire(in[1]);
 	} else {
 		return proto_fail(EPROTO);

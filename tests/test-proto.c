@@ -271,6 +271,11 @@ static void test_fixed(void)
 	    proto_status_unpack((const unsigned char *)"\x01\x00", 2, &how, &value) == -1 &&
 	    proto_status_unpack((const unsigned char *)"\x00\x00", 1, &how, &value) == -1,
 	    "a STATUS of unknown kind, signal 0, or the wrong length is EPROTO");
+	errno = 0;
+	ok(proto_status_unpack((const unsigned char *)"\x01\x80", 2, &how, &value) == -1 && errno == EPROTO &&
+	    proto_status_unpack((const unsigned char *)"\x01\xff", 2, &how, &value) == -1 &&
+	    proto_status_unpack((const unsigned char *)"\x01\x7f", 2, &how, &value) == 0,
+	    "a STATUS signal of 128 or more is EPROTO: 128 + N must stay an exit status");
 
 	ok(proto_signal_pack(b, SIGINT) == 1 && b[0] == 2 &&
 	    proto_signal_unpack(b, 1, &signo) == 0 && signo == SIGINT,
