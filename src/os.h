@@ -4,6 +4,7 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -81,6 +82,16 @@
 /* Without MSG_NOSIGNAL (macOS), SO_NOSIGPIPE is set on the socket instead. */
 #if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
 #define OS_SO_NOSIGPIPE 1
+#endif
+
+/*
+ * Long socket paths go through a descriptor of the parent directory:
+ * O_PATH where it exists (Linux), a plain read-only open elsewhere.
+ */
+#ifdef O_PATH
+#define OS_O_PATH O_PATH
+#else
+#define OS_O_PATH O_RDONLY
 #endif
 
 /*

@@ -1,5 +1,5 @@
 /* sock.c - unix socket addresses: paths, @abstract names, long paths. */
-#include "config.h"
+#include "os.h"
 
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ancil.h"
 #include "sock.h"
 
 #define SUN_PATH_SIZE sizeof(((struct sockaddr_un *)0)->sun_path)
@@ -170,7 +171,7 @@ int sock_connect(const char *addr, int type)
 	} else if (path_fits(addr)) {
 		addr_direct(&sa, &len, addr);
 	} else {
-		if ((dirfd = dir_open(addr, O_PATH, &base)) < 0)
+		if ((dirfd = dir_open(addr, OS_O_PATH, &base)) < 0)
 			return -1;
 		if (addr_via_dir(&sa, &len, dirfd, base) < 0)
 			goto fail;
@@ -265,14 +266,13 @@ static int listen_abstract(const char *name, int type, int backlog, int flags)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
-	int s, one = 1;
+	int s;
 
 	if (addr_abstract(&sa, &len, name) < 0)
 		return -1;
 	if ((s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	if ((flags & SOCK_F_PASSCRED) &&
-	    setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+	if ((flags & SOCK_F_PASSCRED) && ancil_pass_creds(s) < 0)
 		goto fail;
 	if (bind(s, (const struct sockaddr *)&sa, len) < 0)
 		goto fail;
@@ -292,7 +292,7 @@ int sock_listen(const char *addr, int type, mode_t mode, int backlog, int flags,
 	socklen_t len;
 	const char *base;
 	char *path = NULL;
-	int dirfd, s = -1, one = 1, bound = 0;
+	int dirfd, s = -1, bound = 0;
 
 	sock_file_init(f);
 	if (addr == NULL || *addr == '\0') {
@@ -310,7 +310,7 @@ int sock_listen(const char *addr, int type, mode_t mode, int backlog, int flags,
 	 */
 	dirfd = dir_open(addr, O_RDONLY, &base);
 	if (dirfd < 0 && errno == EACCES)
-		dirfd = dir_open(addr, O_PATH, &base);
+		dirfd = dir_open(addr, OS_O_PATH, &base);
 	else if (dirfd >= 0)
 		while (flock(dirfd, LOCK_EX) < 0)
 			if (errno != EINTR)
@@ -326,8 +326,7 @@ int sock_listen(const char *addr, int type, mode_t mode, int backlog, int flags,
 		goto fail;
 	if ((s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
 		goto fail;
-	if ((flags & SOCK_F_PASSCRED) &&
-	    setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+	if ((flags & SOCK_F_PASSCRED) && ancil_pass_creds(s) < 0)
 		goto fail;
 	if (stale_clear(dirfd, base, &sa, len, type) < 0)
 		goto fail;
@@ -371,7 +370,7 @@ int sock_remove(struct sock_file *f)
 	int dirfd, r = 0;
 
 	if (f->bound && f->path != NULL) {
-		dirfd = dir_open(f->path, O_PATH, &base);
+		dirfd = dir_open(f->path, OS_O_PATH, &base);
 		if (dirfd < 0) {
 			if (errno != ENOENT && errno != ENOTDIR)
 				r = -1;
