@@ -116,9 +116,14 @@ int fdr_parse_seconds(const char *s, int *ms)
 	if (*s == '.') {
 		if (*++s < '0' || *s > '9')
 			return -1;
+		int below = 0;	/* a nonzero digit below 1 ms rounds up, once */
+
 		for (int scale = 100; *s >= '0' && *s <= '9'; s++, scale /= 10)
-			if (*s != '0')
-				frac += scale ? (*s - '0') * scale : 1;	/* round up below 1 ms */
+			if (scale)
+				frac += (*s - '0') * scale;
+			else
+				below |= *s != '0';
+		frac += below;
 	}
 	if (*s || v + frac > INT_MAX)
 		return -1;
