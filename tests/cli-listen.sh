@@ -480,6 +480,46 @@ kill -TERM "$(cat "$T/lpidf")"
 wait "$ljob"
 t_is "$?" 143 "a one-shot listener waiting for a sender ends on SIGTERM with 128+15"
 t_ok "and removes its socket file" test ! -e "$S"
+for sig in HUP:129 INT:130 QUIT:131; do
+	start_pid "$T/lpidf" "$FDRELAY" listen "$S" true
+	ljob=$!
+	wait_for_socket "$S"
+	kill -"${sig%:*}" "$(cat "$T/lpidf")"
+	wait "$ljob"
+	t_is "$?:$(test -e "$S" && echo left)" "${sig#*:}:" \
+		"a one-shot listener waiting for a sender ends on SIG${sig%:*} with ${sig#*:} and removes its socket file"
+done
+for sig in HUP:129 QUIT:131; do
+	start_pid "$T/lpidf" "$FDRELAY" listen -k "$S" true
+	ljob=$!
+	wait_for_socket "$S"
+	run tmo "$FDRELAY" send -W "$S"
+	kill -"${sig%:*}" "$(cat "$T/lpidf")"
+	wait "$ljob"
+	t_is "$st:$?:$(test -e "$S" && echo left)" "0:${sig#*:}:" \
+		"SIG${sig%:*} ends a -k listener that served a sender with ${sig#*:} and removes its socket file"
+done
+
+# SIGTERM ends -k, but a program still running is neither signalled nor waited for.
+rm -f "$T/kmark" "$T/kgo"
+# shellcheck disable=SC2016 # expanded by the program's shell
+start_pid "$T/lpidf" "$FDRELAY" listen -k "$S" \
+	sh -c 'trap "echo TERM >>\"\$0\"" TERM; echo started >>"$0"; n=0
+while [ ! -e "$1" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n + 1)); done; echo done >>"$0"' \
+	"$T/kmark" "$T/kgo"
+ljob=$!
+wait_for_socket "$S"
+run tmo "$FDRELAY" send "$S"
+wait_file "$T/kmark"
+kill -TERM "$(cat "$T/lpidf")"
+wait "$ljob"
+kst=$?
+: >"$T/kgo"
+n=0
+while ! grep -q '^done$' "$T/kmark" && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+t_is "$st:$kst:$(test -e "$S" && echo left)" "0:0:" "SIGTERM ends a -k listener whose program still runs with 0 and removes its socket"
+t_is "$(tr '\n' ' ' <"$T/kmark")" "started done " \
+	"that program is left alone: it gets no SIGTERM and finishes on its own"
 
 # ---- the program's status ----
 listen_run "$T/no-such-program"
@@ -633,6 +673,21 @@ wait_file "$T/ready"
 run tmo "$FDRELAY" send "$A" "$T/in.txt"
 lwait
 t_is "$st:$lst:$(pv names)" "0:0:in.txt" "listen and send work on an @abstract name"
+
+# A last component that no sockaddr_un can hold, even through the directory.
+toolong=$(printf '%0150d' 7)
+for where in "$T/$toolong" "@$toolong"; do
+	case $where in
+	@*) kind="an @abstract name of 150 characters" ;;
+	*) kind="a path whose last component has 150 characters" ;;
+	esac
+	run tmo "$FDRELAY" listen -t 5 "$where" true
+	t_is "$st:$(test -e "$T/$toolong" && echo created)" "1:" "listen on $kind exits 1 and creates nothing"
+	errmsg "$where: .*too long" "its message names the socket and says it is too long"
+	run tmo "$FDRELAY" send "$where" /dev/null
+	t_is "$st" 1 "send to $kind exits 1"
+	errmsg "$where: .*too long" "its message names the socket and says it is too long"
+done
 
 # ---- the program's environment holds nothing meant for listen itself ----
 # shellcheck disable=SC2016 # expanded by the program's shell

@@ -352,6 +352,13 @@ errmsg "$T/no-such-file: No such file" "the message names the file and the reaso
 run tmo "$FDRELAY" send "$S" -w "$T/no-dir/x"
 t_is "$st" 1 "-w into a missing directory makes send exit 1"
 errmsg "$T/no-dir/x" "the message names the file"
+listen_probe
+run tmo "$FDRELAY" send "$S" "$T/in.txt" "$T/no-such-file"
+t_is "$st" 1 "(a FILE that cannot be opened, with a listener waiting: send exits 1)"
+t_ok "files are opened before connecting: the one-shot listener is still waiting" test -S "$S"
+run tmo "$FDRELAY" send "$S" "$T/in.txt"
+lwait
+t_is "$st:$lst:$(pv names)" "0:0:in.txt" "and it then serves the next sender, having seen nothing of the failed one"
 
 # ---- policy: a refused sender exits 3 ----
 mkdir "$T/pub"
