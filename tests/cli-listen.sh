@@ -274,6 +274,26 @@ if [ -n "$have_nobody" ]; then
 	t_like "$(cat "$T/lerr")" "^fdrelay: .*$P.*refused.*uid 65533" \
 		"the listener logs the refused sender's uid and its path"
 
+	# --allow-gid also matches a supplementary group (SO_PEERGROUPS).
+	for g in --groups=4242:0 --clear-groups:3; do
+		listen_pub --allow-gid=4242
+		run tmo setpriv --reuid=65534 --regid=65534 "${g%:*}" "$FDRELAY" send "$P" "$T/in.txt"
+		[ -S "$P" ] && tmo "$FDRELAY" send "$P" 2>/dev/null
+		lwait
+		t_is "$st" "${g#*:}" "--allow-gid=4242 and a sender of uid/gid 65534 with ${g%:*}: send exits ${g#*:}"
+	done
+
+	# On a datagram socket a refused message is dropped and a one-shot listener goes on.
+	listen_pub --dgram
+	# shellcheck disable=SC2086
+	run tmo $NOBODY "$FDRELAY" send --dgram -m other "$P" /dev/null
+	t_is "$st" 0 "send --dgram of uid 65534 exits 0 once the kernel took the datagram (no acknowledgement)"
+	run tmo "$FDRELAY" send --dgram -m mine "$P" "$T/in.txt"
+	lwait
+	t_like "$st:$lst:$(pv names):$(pv peer)" "^0:0:fd0:[0-9]+:0:0$" \
+		"listen --dgram drops the refused datagram and takes the next one, from root"
+	t_like "$(cat "$T/lerr")" "^fdrelay: .*$P.*refused.*uid 65534" "and says on stderr whom it refused"
+
 	listen_pub
 	# shellcheck disable=SC2086
 	run tmo $NOBODY "$FDRELAY" send "$P"
