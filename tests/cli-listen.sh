@@ -326,6 +326,21 @@ else
 	t_skip "setpriv cannot switch to uid 65534" "policy options"
 fi
 
+# ---- -v ----
+listen_probe
+run tmo "$FDRELAY" send "$S" "$T/in.txt"
+lwait
+t_is "$st:$lst:$(cat "$T/lerr")" "0:0:" "without -v a listener that serves a sender prints nothing on stderr"
+rm -f "$T/spid"
+listen_probe -v
+start_pid "$T/spid" "$FDRELAY" send "$S" "$T/in.txt" /dev/null
+wait $!
+st=$?
+lwait
+t_is "$st:$lst" "0:0" "(listen -v serves a sender)"
+t_like "$(cat "$T/lerr")" "^fdrelay: listen $S: .*sender pid $(cat "$T/spid") uid 0" "listen -v logs the sender on stderr"
+t_like "$(cat "$T/lerr")" "^fdrelay: listen $S: .*2 descriptors" "listen -v logs how many descriptors it sent"
+
 # ---- --max-fds ----
 listen_probe --max-fds 2
 run tmo "$FDRELAY" send "$S" -r /dev/null -r /dev/null

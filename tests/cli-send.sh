@@ -278,6 +278,10 @@ t_is "$st" 0 "send -v exits 0"
 errmsg "connected to $S" "-v says where it connected"
 errmsg "sent 2 descriptors" "-v says how many descriptors it sent"
 errmsg "acknowledged 2 descriptors" "-v says how many the listener acknowledged"
+listen_probe
+run tmo "$FDRELAY" send "$S" "$T/in.txt" -i </dev/null
+lwait
+t_is "$st:$lst:$err" "0:0:" "without -v a successful send prints nothing on stderr"
 run tmo "$FDRELAY" send "$S" -r /dev/null
 t_is "$err" "fdrelay: connect $S: No such file or directory" \
 	"without -v a failing send prints exactly one message, naming the path and the reason"
