@@ -3,9 +3,8 @@
 # shellcheck source=tests/lib.sh
 . "${TESTS_SRCDIR:-$(dirname "$0")}/lib.sh"
 
-# The interpreter itself, not a wrapper (a pyenv shim costs a second per run).
-PY=$("${PYTHON3:-python3}" -c 'import sys; print(sys.executable)') || PY=python3
-S=$T/sock
+# shellcheck source=tests/cli-lib.sh
+. "$TESTS_SRCDIR/cli-lib.sh"
 
 # recv_bg [RECV OPTIONS...]: a recv on $S in the background, its stdout in
 # $T/rout and stderr in $T/rerr, its pid in $T/rpid; its job in $rjob.
@@ -28,14 +27,6 @@ send_pid() {
 	tmo sh -c 'echo $$ >"$0"; exec "$@"' "$T/spid" "$FDRELAY" send "$@" >"$T/sout" 2>"$T/serr"
 	st=$?
 	err=$(cat "$T/serr")
-}
-errmsg() {
-	if printf '%s\n' "$err" | grep -Eq -- "^fdrelay: .*$1"; then
-		t_report 0 "$2"
-	else
-		t_report 1 "$2"
-		printf '%s\n' "$err" | sed 's/^/# stderr: /'
-	fi
 }
 echo hello >"$T/in.txt"
 
