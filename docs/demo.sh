@@ -7,6 +7,7 @@ trap 'rm -rf "$dir"' EXIT
 echo "hello from a file the sender opened" >"$dir/greeting.txt"
 
 # The listener: runs a small program on what arrives, then exits with its status.
+# shellcheck disable=SC2016 # the program's own variables, expanded by its shell
 "$FDRELAY" listen "$dir/sock" sh -c '
 	echo "program: LISTEN_FDS=$LISTEN_FDS LISTEN_FDNAMES=$LISTEN_FDNAMES, from uid $FDRELAY_PEER_UID"
 	"$0" describe 3 4

@@ -2,6 +2,7 @@
 # docs.sh - the documentation that ships tells the truth: fdrelay(1) lints
 # clean and lists exactly the options --help lists, its examples and the
 # README's run, the bash completion works, and the versions agree.
+# shellcheck source=tests/lib.sh
 . "${TESTS_SRCDIR:-$(dirname "$0")}/lib.sh"
 
 MAN=$TOP_SRCDIR/docs/fdrelay.1

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # lib.sh - TAP helpers for the shell tests of the command line.
 # Sourced by tests/*.sh; $FDRELAY is the binary just built.
 
@@ -72,7 +73,9 @@ t_done() {
 	[ "$t_failed" -eq 0 ]
 }
 
-# run_status CMD...: runs CMD with stdout in $T/out, stderr in $T/err; sets $st.
+# run CMD...: runs CMD with stdout in $T/out, stderr in $T/err; sets $st,
+# $out and $err for the test that called it.
+# shellcheck disable=SC2034
 run() {
 	"$@" >"$T/out" 2>"$T/err"
 	st=$?
