@@ -102,8 +102,8 @@ int frame_send(struct frame_conn *c, int type, int flags, const void *payload, s
 /*
  * One non-blocking receive on c, waiting (poll) only when nothing is
  * there yet: a frame's payload comes with its header, so most reads need
- * no wait.  As before, a deadline that has passed is ETIMEDOUT even when
- * bytes are waiting.  Returns what ancil_chan_recv returns.  (Blocking in
+ * no wait.  A deadline that has passed is ETIMEDOUT even when bytes are
+ * waiting.  Returns what ancil_chan_recv returns.  (Blocking in
  * recvmsg when there is no deadline saves the EAGAIN and the poll but
  * measured 10-15 % slower per round trip: docs/performance.md.)
  */
@@ -131,8 +131,9 @@ static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, stru
 }
 
 /*
- * Reads exactly len bytes of the current frame into buf, adding the
- * descriptors that come with them to fds[*nfds..PROTO_MAX_FDS).  Returns
+ * On a stream socket: reads exactly len bytes of the current frame into
+ * buf, adding the descriptors that come with them to
+ * fds[*nfds..PROTO_MAX_FDS).  Returns
  * 0, or -1 (ECONNRESET at end of file, EPROTO for too many descriptors).
  * *got counts bytes read, so that the caller can tell a clean end of file.
  */
@@ -158,10 +159,8 @@ static int frame_read(struct frame_conn *c, unsigned char *buf, size_t len, int 
 		}
 		off += n;
 		*got += n;
-		if (c->type == SOCK_SEQPACKET)
-			break;
 	}
-	return off == len ? 0 : (errno = EPROTO, -1);
+	return 0;
 }
 
 int frame_recv(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload, int *fds)
