@@ -3,8 +3,8 @@
 # shellcheck source=tests/lib.sh
 . "${TESTS_SRCDIR:-$(dirname "$0")}/lib.sh"
 
-# shellcheck source=tests/cli-lib.sh
-. "$TESTS_SRCDIR/cli-lib.sh"
+# shellcheck source=tests/lib-cli.sh
+. "$TESTS_SRCDIR/lib-cli.sh"
 
 # recv_bg [RECV OPTIONS...]: a recv on $S in the background, its stdout in
 # $T/rout and stderr in $T/rerr, its pid in $T/rpid; its job in $rjob.

@@ -3,8 +3,8 @@
 # shellcheck source=tests/lib.sh
 . "${TESTS_SRCDIR:-$(dirname "$0")}/lib.sh"
 
-# shellcheck source=tests/cli-lib.sh
-. "$TESTS_SRCDIR/cli-lib.sh"
+# shellcheck source=tests/lib-cli.sh
+. "$TESTS_SRCDIR/lib-cli.sh"
 
 echo hello >"$T/in.txt"
 
@@ -372,16 +372,23 @@ t_is "$(pv open)" "0-602" "the program has exactly fds 0 to 602 open"
 # ---- inherited descriptors are checked before send opens anything ----
 # A closed -d N must fail even where a FILE before it, or --wait's signal
 # pipe, would be opened as N and be sent in its place.
-listen_probe
-run tmo "$FDRELAY" send "$S" "$T/in.txt" -d 3 </dev/null 3<&-
-t_is "$st" 1 "send FILE -d 3 with 3 closed exits 1 (the file opened as 3 is not sent as -d 3)"
-errmsg "descriptor 3" "its message names the closed descriptor 3"
-kill "$lpid" 2>/dev/null
-wait "$lpid" 2>/dev/null
-listen_probe
-run tmo "$FDRELAY" send -W "$S" -d 3 </dev/null 3<&-
-t_is "$st" 1 "send --wait -d 3 with 3 closed exits 1 (its own signal pipe is not sent as -d 3)"
-kill "$lpid" 2>/dev/null
-wait "$lpid" 2>/dev/null
+if [ -n "${FDRELAY_VALGRIND:-}" ]; then
+	for d in "send FILE -d 3 with 3 closed exits 1" "its message names the closed descriptor 3" \
+		"send --wait -d 3 with 3 closed exits 1"; do
+		t_skip "under valgrind, whose log is descriptor 3" "$d"
+	done
+else
+	listen_probe
+	run tmo "$FDRELAY" send "$S" "$T/in.txt" -d 3 </dev/null 3<&-
+	t_is "$st" 1 "send FILE -d 3 with 3 closed exits 1 (the file opened as 3 is not sent as -d 3)"
+	errmsg "descriptor 3" "its message names the closed descriptor 3"
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	listen_probe
+	run tmo "$FDRELAY" send -W "$S" -d 3 </dev/null 3<&-
+	t_is "$st" 1 "send --wait -d 3 with 3 closed exits 1 (its own signal pipe is not sent as -d 3)"
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+fi
 
 t_done

@@ -1,5 +1,5 @@
 # shellcheck shell=sh disable=SC2034,SC2154 # lst, nowait, PY: read by the sourcing file; err: set by its run()
-# cli-lib.sh - what the command-line tests of send, listen and recv share:
+# lib-cli.sh - what the command-line tests of send, listen and recv share:
 # a one-shot listener running the probe, and checks of its record and messages.
 # Sourced after lib.sh.
 
