@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #ifdef OS_PEERCRED_XUCRED
@@ -15,9 +14,6 @@
 #endif
 
 #include "ancil.h"
-
-/* Bytes of one chunk header of ancil_send_fds(): a big-endian count. */
-#define CHUNK_HDR 4
 
 /* Offset of the payload from the start of a control message header. */
 #define CMSG_HDRLEN ((size_t)CMSG_LEN(0))
@@ -413,10 +409,10 @@ static int set_cloexec_all(const struct ancil_buf *b)
 
 /*
  * recvmsg(2) with EINTR retried, into b (may be NULL); see ancil_recvmsg.
- * *mflags receives msg_flags.  sock is already checked.
+ * sock is already checked.
  */
 static ssize_t recv_raw(int sock, struct iovec *iov, size_t niov, struct ancil_buf *b,
-    int flags, int *mflags)
+    int flags)
 {
 	struct msghdr msg;
 	struct ancil_buf none;
@@ -444,13 +440,14 @@ static ssize_t recv_raw(int sock, struct iovec *iov, size_t niov, struct ancil_b
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
-	*mflags = msg.msg_flags;
 	if (msg.msg_control)
 		b->len = (size_t)msg.msg_controllen < b->cap ? (size_t)msg.msg_controllen : b->cap;
-	if (msg.msg_flags & MSG_CTRUNC) {
+	if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		/* A message cut short is no message: nothing of it stays open. */
 		close_all(b, 1);
 		b->len = 0;
-		b->truncated = 1;
+		b->truncated = (msg.msg_flags & MSG_CTRUNC ? ANCIL_TRUNC_CTRL : 0) |
+		    (msg.msg_flags & MSG_TRUNC ? ANCIL_TRUNC_DATA : 0);
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -470,8 +467,6 @@ static ssize_t recv_raw(int sock, struct iovec *iov, size_t niov, struct ancil_b
 
 ssize_t ancil_recvmsg(int sock, struct iovec *iov, size_t niov, struct ancil_buf *b, int flags)
 {
-	int mflags;
-
 	if (b) {
 		b->len = 0;
 		b->truncated = 0;
@@ -482,7 +477,7 @@ ssize_t ancil_recvmsg(int sock, struct iovec *iov, size_t niov, struct ancil_buf
 	}
 	if (ancil_check_unix(sock, NULL) == -1)
 		return -1;
-	return recv_raw(sock, iov, niov, b, flags, &mflags);
+	return recv_raw(sock, iov, niov, b, flags);
 }
 
 /* Waits until sock is writable; EINTR retried. */
@@ -638,6 +633,7 @@ static void rx_reset(struct ancil_rx *rx)
 	rx->nfds = 0;
 	rx->nsurplus = 0;
 	rx->have_cred = 0;
+	rx->truncated = 0;
 	rx->cred.pid = -1;
 	rx->cred.uid = (uid_t)-1;
 	rx->cred.gid = (gid_t)-1;
@@ -653,7 +649,6 @@ ssize_t ancil_chan_recv(const struct ancil_chan *ch, void *buf, size_t len, stru
 	struct ancil_buf b;
 	struct iovec iov;
 	ssize_t n;
-	int mflags;
 
 	rx_reset(rx);
 	if ((rx->maxfds && !rx->fds) || (len && !buf)) {
@@ -663,8 +658,10 @@ ssize_t ancil_chan_recv(const struct ancil_chan *ch, void *buf, size_t len, stru
 	ancil_buf_init(&b, cb.bytes, sizeof(cb.bytes));
 	iov.iov_base = buf;
 	iov.iov_len = len;
-	if ((n = recv_raw(ch->sock, &iov, 1, &b, flags, &mflags)) == -1)
+	if ((n = recv_raw(ch->sock, &iov, 1, &b, flags)) == -1) {
+		rx->truncated = b.truncated;
 		return -1;
+	}
 	take_rx(&b, rx);
 	return n;
 }
@@ -682,125 +679,6 @@ ssize_t ancil_recv(int sock, void *buf, size_t len, struct ancil_rx *rx, int fla
 	if (ancil_check_unix(sock, NULL) == -1)
 		return -1;
 	return ancil_chan_recv(&ch, buf, len, rx, flags);
-}
-
-int ancil_send_fds(int sock, const int *fds, size_t nfds)
-{
-	ANCIL_BUFFER(cb, ANCIL_MAX_FDS, 0);
-	struct ancil_buf b;
-	int type;
-
-	if (nfds > INT32_MAX || (nfds && !fds)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (ancil_check_unix(sock, &type) == -1)
-		return -1;
-	for (size_t done = 0; done < nfds;) {
-		size_t n = nfds - done < ANCIL_MAX_FDS ? nfds - done : ANCIL_MAX_FDS;
-		uint32_t hdr = htonl((uint32_t)n);
-
-		ancil_buf_init(&b, cb.bytes, sizeof(cb.bytes));
-		if (ancil_buf_add_fds(&b, fds + done, n) == -1)
-			return -1;
-		if (send_all(sock, type, &hdr, sizeof(hdr), &b) == -1)
-			return -1;
-		done += n;
-	}
-	return (int)nfds;
-}
-
-/*
- * Receives one chunk of ancil_send_fds(): its header (read in as many
- * pieces as the stream gives, exactly CHUNK_HDR bytes so the next chunk's
- * descriptors are never touched) and the descriptors that came with any of
- * those pieces, stored from fds[*got] while fewer than nfds.  Returns 0,
- * or -1 with errno; descriptors stored stay in fds for the caller to close.
- */
-static int recv_chunk(int sock, int type, int *fds, size_t nfds, size_t *got)
-{
-	union {
-		struct cmsghdr align;
-		unsigned char bytes[ANCIL_RECV_SPACE];
-	} cb;
-	unsigned char hdr[CHUNK_HDR + 1];
-	size_t have = 0, start = *got, extra = 0;
-	uint32_t count;
-
-	while (have < CHUNK_HDR) {
-		struct ancil_buf b;
-		struct ancil_item it;
-		struct iovec iov;
-		size_t pos = 0, before = *got;
-		ssize_t n;
-		int mflags = 0;
-
-		ancil_buf_init(&b, cb.bytes, sizeof(cb.bytes));
-		iov.iov_base = hdr + have;
-		/* A datagram longer than a header shows as one byte more. */
-		iov.iov_len = type == SOCK_STREAM ? CHUNK_HDR - have : sizeof(hdr);
-		n = recv_raw(sock, &iov, 1, &b, 0, &mflags);
-		if (n == -1)
-			return -1;
-		while (parse(&b, &pos, &it, 0) == 1) {
-			if (it.kind != ANCIL_RIGHTS && it.kind != ANCIL_PIDFD)
-				continue;
-			for (size_t i = 0; i < it.nfds; i++) {
-				int fd = ancil_item_fd(&it, i);
-
-				if (it.kind == ANCIL_RIGHTS && *got < nfds)
-					fds[(*got)++] = fd;
-				else {
-					close(fd);
-					if (it.kind == ANCIL_RIGHTS)
-						extra++;
-				}
-			}
-		}
-		if (type != SOCK_STREAM) {
-			if (n == 0 && *got == before && !extra && type == SOCK_SEQPACKET) {
-				errno = ECONNRESET;
-				return -1;
-			}
-			if (n != CHUNK_HDR || (mflags & MSG_TRUNC)) {
-				errno = EPROTO;
-				return -1;
-			}
-		} else if (n == 0) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		have += (size_t)n;
-	}
-	memcpy(&count, hdr, sizeof(count));
-	count = ntohl(count);
-	if (extra || count == 0 || count > ANCIL_MAX_FDS || count != *got - start) {
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
-}
-
-int ancil_recv_fds(int sock, int *fds, size_t nfds)
-{
-	size_t got = 0;
-	int type;
-
-	if (nfds > INT32_MAX || (nfds && !fds)) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (size_t i = 0; i < nfds; i++)
-		fds[i] = -1;
-	if (ancil_check_unix(sock, &type) == -1)
-		return -1;
-	while (got < nfds) {
-		if (recv_chunk(sock, type, fds, nfds, &got) == -1) {
-			ancil_close_fds(fds, nfds);
-			return -1;
-		}
-	}
-	return (int)nfds;
 }
 
 int ancil_peer_cred(int sock, struct ancil_cred *cred)

@@ -14,10 +14,12 @@
  *   EINVAL       bad arguments (too many descriptors for one message, a
  *                zero-byte stream send that carries descriptors, ...)
  *   EMSGSIZE     (send) no room in a buffer; (receive) the kernel truncated
- *                the control data (MSG_CTRUNC: buffer too small, receiver at
- *                RLIMIT_NOFILE, or a security module refused a descriptor)
+ *                the message: its control data (MSG_CTRUNC: buffer too
+ *                small, receiver at RLIMIT_NOFILE, or a security module
+ *                refused a descriptor) or its bytes (MSG_TRUNC: a datagram
+ *                or packet longer than the buffer); which one is in the
+ *                buffer's or rx's truncated flags
  *   ETOOMANYREFS the sender's user has too many descriptors in flight
- *   EPROTO       the peer broke the chunking protocol (count mismatch)
  *   EBADMSG      a malformed control message header
  *   ECONNRESET   the peer closed before a message was complete
  */
@@ -67,8 +69,12 @@ struct ancil_buf {
 	unsigned char *data;	/* caller memory, aligned for struct cmsghdr */
 	size_t cap;		/* bytes available at data */
 	size_t len;		/* bytes in use (msg_controllen) */
-	int truncated;		/* the kernel set MSG_CTRUNC on receipt */
+	int truncated;		/* ANCIL_TRUNC_* the kernel reported on receipt */
 };
+
+/* What the kernel cut from a received message (flags). */
+#define ANCIL_TRUNC_CTRL 0x01	/* MSG_CTRUNC: descriptors or credentials lost */
+#define ANCIL_TRUNC_DATA 0x02	/* MSG_TRUNC: bytes of a datagram or packet lost */
 
 /* Kinds of control message the iterator reports. */
 enum ancil_kind {
@@ -145,11 +151,12 @@ ssize_t ancil_sendmsg(int sock, const struct iovec *iov, size_t niov, const stru
 /*
  * One recvmsg(2) into iov and the control buffer b, EINTR retried,
  * descriptors close-on-exec.  Every header is validated against the bytes
- * received.  When the kernel truncated the control data, or a descriptor
- * could not be made close-on-exec, every descriptor that arrived is
- * closed, b is emptied and -1 returned with EMSGSIZE (resp. that error), b's
- * truncated flag staying set for MSG_CTRUNC.  Otherwise returns the bytes
- * received (0 is end of file only when b is empty too).
+ * received.  When the kernel truncated the message (control data or, on a
+ * datagram or seqpacket socket, bytes), or a descriptor could not be made
+ * close-on-exec, every descriptor that arrived is closed, b is emptied and
+ * -1 returned with EMSGSIZE (resp. that error), b's truncated flags saying
+ * what was cut.  Otherwise returns the bytes received (0 is end of file
+ * only when b is empty too).
  * flags: extra recvmsg flags (MSG_DONTWAIT); MSG_PEEK and MSG_OOB are
  * refused with EINVAL, since peeking duplicates in-flight descriptors.
  */
@@ -177,6 +184,7 @@ struct ancil_rx {
 	size_t nsurplus;	/* out: descriptors beyond maxfds, closed */
 	int have_cred;		/* out: the message carried credentials */
 	struct ancil_cred cred;	/* out */
+	int truncated;		/* out: ANCIL_TRUNC_* (set when the call failed with EMSGSIZE) */
 };
 
 /*
@@ -218,23 +226,6 @@ ssize_t ancil_chan_send(const struct ancil_chan *ch, const void *buf, size_t len
     size_t nfds, const struct ancil_cred *cred);
 ssize_t ancil_chan_recv(const struct ancil_chan *ch, void *buf, size_t len, struct ancil_rx *rx,
     int flags);
-
-/*
- * Sends nfds descriptors (any number, borrowed) as a sequence of messages
- * of at most ANCIL_MAX_FDS each.  Every message carries a 4-byte header
- * with its descriptor count, so the receiver can check what it got.
- * Returns nfds.
- */
-int ancil_send_fds(int sock, const int *fds, size_t nfds);
-
-/*
- * Receives exactly nfds descriptors sent by ancil_send_fds() into fds, in
- * order.  Any message whose descriptors disagree with its header, or that
- * carries more than remain expected, is a protocol error (EPROTO); end of
- * file before the last is ECONNRESET.  On error every descriptor received
- * is closed and fds is filled with -1.  Returns nfds.
- */
-int ancil_recv_fds(int sock, int *fds, size_t nfds);
 
 /* ---- Credentials and sockets -------------------------------------------- */
 

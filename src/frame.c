@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -103,9 +104,11 @@ int frame_send(struct frame_conn *c, int type, int flags, const void *payload, s
  * One non-blocking receive on c, waiting (poll) only when nothing is
  * there yet: a frame's payload comes with its header, so most reads need
  * no wait.  A deadline that has passed is ETIMEDOUT even when bytes are
- * waiting.  Returns what ancil_chan_recv returns.  (Blocking in
- * recvmsg when there is no deadline saves the EAGAIN and the poll but
- * measured 10-15 % slower per round trip: docs/performance.md.)
+ * waiting.  A packet longer than the buffer is EPROTO (a malformed frame),
+ * not the core's EMSGSIZE, which stays for descriptors the kernel cut.
+ * Returns what ancil_chan_recv returns.  (Blocking in recvmsg when there
+ * is no deadline saves the EAGAIN and the poll but measured 10-15 % slower
+ * per round trip: docs/performance.md.)
  */
 static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, struct ancil_rx *rx)
 {
@@ -121,6 +124,8 @@ static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, stru
 		n = ancil_chan_recv(&ch, buf, len, rx, MSG_DONTWAIT);
 		if (n >= 0)
 			return n;
+		if (errno == EMSGSIZE && rx->truncated == ANCIL_TRUNC_DATA)
+			errno = EPROTO;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -133,11 +138,13 @@ static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, stru
 /*
  * On a stream socket: reads exactly len bytes of the current frame into
  * buf, adding the descriptors that come with them to
- * fds[*nfds..PROTO_MAX_FDS).  Returns
- * 0, or -1 (ECONNRESET at end of file, EPROTO for too many descriptors).
- * *got counts bytes read, so that the caller can tell a clean end of file.
+ * fds[*nfds..PROTO_MAX_FDS).  Returns 0, or -1 (ECONNRESET at end of
+ * file, EPROTO for too many descriptors, ENOMSG when buf starts a header
+ * whose first byte is not the magic: a peer that does not speak fdrelay,
+ * told at its first byte rather than after 8).  *got counts bytes read, so
+ * that the caller can tell a clean end of file.
  */
-static int frame_read(struct frame_conn *c, unsigned char *buf, size_t len, int *fds,
+static int frame_read(struct frame_conn *c, unsigned char *buf, size_t len, int is_hdr, int *fds,
     size_t *nfds, size_t *got)
 {
 	size_t off = 0;
@@ -157,56 +164,198 @@ static int frame_read(struct frame_conn *c, unsigned char *buf, size_t len, int 
 			errno = ECONNRESET;
 			return -1;
 		}
-		off += n;
-		*got += n;
+		off += (size_t)n;
+		*got += (size_t)n;
+		if (is_hdr && off > 0 && buf[0] != PROTO_MAGIC) {
+			errno = ENOMSG;
+			return -1;
+		}
 	}
 	return 0;
 }
 
-int frame_recv(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload, int *fds)
+/* A SOCK_SEQPACKET frame: one packet.  See frame_recv_max. */
+static int frame_recv_packet(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload,
+    int *fds, size_t maxfds)
 {
+	unsigned char buf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
+	struct ancil_rx rx = { .fds = fds, .maxfds = PROTO_MAX_FDS };
+	ssize_t n = frame_recv_some(c, buf, sizeof(buf), &rx);
+
+	if (n == -1)
+		return -1;
+	if (n == 0 && rx.nfds == 0)
+		return 0;
+	errno = ENOMSG;
+	if (n > 0 && buf[0] != PROTO_MAGIC)
+		goto fail;
+	errno = EPROTO;
+	if ((size_t)n < PROTO_HDR_LEN || rx.nsurplus)
+		goto fail;
+	if (proto_hdr_unpack(buf, h) == -1)
+		goto fail;
+	errno = E2BIG;
+	if (h->nfds > maxfds)
+		goto fail;
+	errno = EPROTO;
+	if ((size_t)n != PROTO_HDR_LEN + (size_t)h->len || rx.nfds != h->nfds)
+		goto fail;
+	memcpy(payload, buf + PROTO_HDR_LEN, h->len);
+	return 1;
+fail:
+	ancil_close_fds(fds, rx.nfds);
+	return -1;
+}
+
+/*
+ * frame_recv, refusing (E2BIG, every descriptor received closed) a frame
+ * whose header declares more than maxfds descriptors before its payload
+ * is read.
+ */
+static int frame_recv_max(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload,
+    int *fds, size_t maxfds)
+{
+	unsigned char hdr[PROTO_HDR_LEN];
 	size_t nfds = 0, got = 0;
 
-	if (c->type == SOCK_SEQPACKET) {
-		/* One frame, one packet; one byte of slack shows an oversized one. */
-		unsigned char buf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD + 1];
-		struct ancil_rx rx = { .fds = fds, .maxfds = PROTO_MAX_FDS };
-		ssize_t n = frame_recv_some(c, buf, sizeof(buf), &rx);
-
-		if (n == -1)
-			return -1;
-		nfds = rx.nfds;
-		if (n == 0 && nfds == 0)
-			return 0;
-		if ((size_t)n < PROTO_HDR_LEN)
-			goto fail_proto;
-		if (proto_hdr_unpack(buf, h) == -1)
-			goto fail;
-		if ((size_t)n != PROTO_HDR_LEN + (size_t)h->len || nfds != h->nfds)
-			goto fail_proto;
-		memcpy(payload, buf + PROTO_HDR_LEN, h->len);
-		return 1;
-	}
-
-	unsigned char hdr[PROTO_HDR_LEN];
-
-	if (frame_read(c, hdr, sizeof(hdr), fds, &nfds, &got) == -1) {
+	if (c->type == SOCK_SEQPACKET)
+		return frame_recv_packet(c, h, payload, fds, maxfds);
+	if (frame_read(c, hdr, sizeof(hdr), 1, fds, &nfds, &got) == -1) {
 		if (errno == ECONNRESET && got == 0 && nfds == 0)
 			return 0;
 		goto fail;
 	}
 	if (proto_hdr_unpack(hdr, h) == -1)
 		goto fail;
-	if (nfds > h->nfds)
-		goto fail_proto;
-	if (frame_read(c, payload, h->len, fds, &nfds, &got) == -1)
+	errno = E2BIG;
+	if (h->nfds > maxfds)
 		goto fail;
-	if (nfds != h->nfds)
-		goto fail_proto;
-	return 1;
-fail_proto:
 	errno = EPROTO;
+	if (nfds > h->nfds)
+		goto fail;
+	if (frame_read(c, payload, h->len, 0, fds, &nfds, &got) == -1)
+		goto fail;
+	errno = EPROTO;
+	if (nfds != h->nfds)
+		goto fail;
+	return 1;
 fail:
 	ancil_close_fds(fds, nfds);
+	return -1;
+}
+
+int frame_recv(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload, int *fds)
+{
+	return frame_recv_max(c, h, payload, fds, PROTO_MAX_FDS);
+}
+
+/* ---- Batches: any number of descriptors, in OFFER frames --------------- */
+
+int frame_batch_add(struct frame_batch *b, int fd, const char *name)
+{
+	char *copy = strdup(name);
+
+	if (copy && b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		int *fds = realloc(b->fds, cap * sizeof(*fds));
+		char **names = fds ? realloc(b->names, cap * sizeof(*names)) : NULL;
+
+		if (fds)
+			b->fds = fds;
+		if (names)
+			b->names = names;
+		if (!fds || !names) {
+			free(copy);
+			copy = NULL;
+		} else {
+			b->cap = cap;
+		}
+	}
+	if (!copy) {
+		ancil_close_fds(&fd, 1);
+		errno = ENOMEM;
+		return -1;
+	}
+	b->fds[b->n] = fd;
+	b->names[b->n++] = copy;
+	return 0;
+}
+
+void frame_batch_free(struct frame_batch *b)
+{
+	ancil_close_fds(b->fds, b->n);
+	for (size_t i = 0; i < b->n; i++)
+		free(b->names[i]);
+	free(b->fds);
+	free(b->names);
+	memset(b, 0, sizeof(*b));
+}
+
+int frame_send_offer(struct frame_conn *c, int flags, const int *fds, char *const *names, size_t n)
+{
+	size_t i = 0;
+
+	do {
+		unsigned char payload[PROTO_MAX_PAYLOAD];
+		size_t k = n - i > PROTO_MAX_FDS ? PROTO_MAX_FDS : n - i;
+		ssize_t len = proto_names_pack(payload, sizeof(payload), (const char *const *)names + i, k);
+
+		if (len == -1 || frame_send(c, PROTO_OFFER, flags | (i + k < n ? PROTO_F_MORE : 0),
+		    payload, (size_t)len, fds + i, k) == -1)
+			return -1;
+		i += k;
+	} while (i < n);
+	return 0;
+}
+
+/* Adds one received OFFER's descriptors and names to b; closes them on failure. */
+static int batch_take(struct frame_batch *b, const struct proto_hdr *h, const unsigned char *payload,
+    int *fds)
+{
+	char store[PROTO_MAX_PAYLOAD];
+	char *names[PROTO_MAX_FDS];
+
+	if (proto_names_unpack(payload, h->len, h->nfds, store, sizeof(store), names) == -1) {
+		ancil_close_fds(fds, h->nfds);
+		errno = EPROTO;
+		return -1;
+	}
+	for (size_t i = 0; i < h->nfds; i++)
+		if (frame_batch_add(b, fds[i], names[i]) == -1) {
+			ancil_close_fds(fds + i + 1, h->nfds - i - 1);
+			return -1;
+		}
+	return 0;
+}
+
+int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, int *flags)
+{
+	unsigned char payload[PROTO_MAX_PAYLOAD];
+	int fds[PROTO_MAX_FDS], first = 1, r;
+	struct proto_hdr h;
+
+	do {
+		size_t room = max > b->n ? max - b->n : 0;
+
+		r = frame_recv_max(c, &h, payload, fds, room < PROTO_MAX_FDS ? room : PROTO_MAX_FDS);
+		if (r == 0 && first)
+			return 0;
+		if (r == 0)
+			errno = ECONNRESET;
+		if (r != 1)
+			goto fail;
+		if (h.type != PROTO_OFFER || (!first && (h.flags & PROTO_F_WAIT) != (*flags & PROTO_F_WAIT))) {
+			ancil_close_fds(fds, h.nfds);
+			errno = EPROTO;
+			goto fail;
+		}
+		if (batch_take(b, &h, payload, fds) == -1)
+			goto fail;
+		*flags = h.flags & ~PROTO_F_MORE;
+		first = 0;
+	} while (h.flags & PROTO_F_MORE);
+	return 1;
+fail:
+	frame_batch_free(b);
 	return -1;
 }

@@ -3,9 +3,13 @@
 #define FDRELAY_FRAME_H
 
 /*
- * Convention: -1 and errno on failure (ETIMEDOUT when the deadline passed,
- * ECONNRESET when the peer closed inside a frame, EPROTO for a malformed
- * frame or descriptors that disagree with its header), as in the core.
+ * Convention: -1 and errno on failure, as in the core: ETIMEDOUT when the
+ * deadline passed, ECONNRESET when the peer closed inside a frame, ENOMSG
+ * when the peer does not speak fdrelay's framing at all (its first byte is
+ * not the magic), EPROTO for a malformed frame or descriptors that disagree
+ * with its header, EPROTONOSUPPORT for another protocol version, EMSGSIZE
+ * when the kernel truncated what was sent (see ancil.h).  Nothing here
+ * prints, exits or keeps global state.
  */
 
 #include <stddef.h>
@@ -45,5 +49,41 @@ int frame_recv(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload
 
 /* Waits until c->sock is readable or the deadline passes (ETIMEDOUT). */
 int frame_wait(struct frame_conn *c);
+
+/* Descriptors and their names, in order: what one sender's OFFERs carry. */
+struct frame_batch {
+	int *fds;		/* owned, close-on-exec */
+	char **names;		/* owned copies */
+	size_t n, cap;
+};
+
+/*
+ * Appends fd (ownership taken, even on failure, when it is then closed)
+ * named name (copied) to b.  Returns 0, or -1 with ENOMEM.
+ */
+int frame_batch_add(struct frame_batch *b, int fd, const char *name);
+
+/* Closes every descriptor of b, frees it all and leaves b empty. */
+void frame_batch_free(struct frame_batch *b);
+
+/*
+ * Sends n descriptors (borrowed) with their names as OFFER frames of at
+ * most PROTO_MAX_FDS each, PROTO_F_MORE on all but the last and flags
+ * (PROTO_F_WAIT) on every one; n 0 is one empty OFFER.  This is how more
+ * than the kernel's 253 descriptors per message travel.  Returns 0.
+ */
+int frame_send_offer(struct frame_conn *c, int flags, const int *fds, char *const *names, size_t n);
+
+/*
+ * Receives one sender's OFFER frames, up to the one without PROTO_F_MORE,
+ * appending their descriptors and names to b, and the frames' flags to
+ * *flags.  Returns 1 when complete; 0 at end of file before the first byte
+ * (the peer sent nothing at all: a probe, not a sender); -1 with errno
+ * otherwise: E2BIG as soon as a frame's header would take b past max
+ * descriptors (that frame's payload is never read), EPROTO for a frame
+ * that is not an OFFER, a WAIT flag that changes, or bad names, and the
+ * errors of frame_recv.  On -1 everything received is closed and b emptied.
+ */
+int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, int *flags);
 
 #endif

@@ -1,0 +1,474 @@
+/* test-frame.c - unit tests of frames and OFFER batches over socketpair(2) (src/frame.c). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ancil.h"
+#include "frame.h"
+#include "tap.h"
+
+#define NPOOL 1000
+
+static int pool[NPOOL];		/* distinct memfds; pool[i] is i + 1 bytes long */
+static char *pool_names[NPOOL];
+static struct fdset fs;
+static volatile sig_atomic_t nsig;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	nsig++;
+}
+
+static const char *tname(int type)
+{
+	return type == SOCK_STREAM ? "stream" : "seqpacket";
+}
+
+static void pair(int type, int sv[2])
+{
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == -1) {
+		perror("socketpair");
+		exit(99);
+	}
+}
+
+static void close2(int sv[2])
+{
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static off_t fd_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == -1 ? -1 : st.st_size;
+}
+
+static int wait_child(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static pid_t fork_child(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(99);
+	}
+	if (pid == 0)
+		alarm(20);
+	return pid;
+}
+
+/* A plain sendmsg of len bytes and nfds descriptors: a peer written without fdrelay's code. */
+static ssize_t raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		struct cmsghdr h;
+		unsigned char bytes[CMSG_SPACE(sizeof(int) * 8)];
+	} cb;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	memset(&cb, 0, sizeof(cb));
+	if (nfds) {
+		msg.msg_control = cb.bytes;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+/* An OFFER header for nfds descriptors and len payload bytes (flags as given). */
+static void offer_hdr(unsigned char out[PROTO_HDR_LEN], int flags, size_t nfds, size_t len)
+{
+	struct proto_hdr h = { PROTO_OFFER, (uint8_t)flags, (uint16_t)nfds, (uint16_t)len };
+
+	proto_hdr_pack(out, &h);
+}
+
+/* n names "a" as an OFFER payload; returns its length. */
+static size_t names_payload(unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = 1;
+		out[2 * i + 1] = 'a';
+	}
+	return 2 * n;
+}
+
+static void test_frame_roundtrip(int type)
+{
+	unsigned char payload[PROTO_MAX_PAYLOAD];
+	int sv[2], fds[PROTO_MAX_FDS];
+	struct proto_hdr h;
+	const char *names[] = { "one", "two" };
+	unsigned char p[16];
+	ssize_t len = proto_names_pack(p, sizeof(p), names, 2);
+	int r;
+
+	fdset_take(&fs);
+	pair(type, sv);
+	{
+		struct frame_conn a = { .sock = sv[0], .type = type }, b = { .sock = sv[1], .type = type };
+
+		ok(frame_send(&a, PROTO_OFFER, PROTO_F_WAIT, p, (size_t)len, pool, 2) == 0,
+		    "%s: frame_send sends an OFFER with two descriptors", tname(type));
+		r = frame_recv(&b, &h, payload, fds);
+		ok(r == 1 && h.type == PROTO_OFFER && h.flags == PROTO_F_WAIT && h.nfds == 2 &&
+		    h.len == len && !memcmp(payload, p, (size_t)len) && fd_same_file(fds[0], pool[0]) &&
+		    fd_same_file(fds[1], pool[1]) && fd_is_cloexec(fds[0]) && fd_is_cloexec(fds[1]),
+		    "%s: frame_recv gives back the header, the payload and the descriptors, close-on-exec", tname(type));
+		if (r == 1)
+			ancil_close_fds(fds, h.nfds);
+		close(sv[0]);
+		ok(frame_recv(&b, &h, payload, fds) == 0, "%s: end of file before a frame is 0", tname(type));
+	}
+	close(sv[1]);
+	ok_fdset(&fs, "%s: a frame round trip leaves nothing open", tname(type));
+}
+
+/* n descriptors through frame_send_offer and frame_recv_offer, from a child. */
+static void test_offer_many(int type, size_t n)
+{
+	struct frame_batch b = { 0 };
+	int sv[2], flags = 0, r, good = 1, status;
+	pid_t pid;
+
+	fdset_take(&fs);
+	pair(type, sv);
+	pid = fork_child();
+	if (pid == 0) {
+		struct frame_conn c = { .sock = sv[0], .type = type };
+
+		close(sv[1]);
+		_exit(frame_send_offer(&c, PROTO_F_WAIT, pool, pool_names, n) == 0 ? 0 : 1);
+	}
+	close(sv[0]);
+	{
+		struct frame_conn c = { .sock = sv[1], .type = type, .deadline = frame_deadline(10000) };
+
+		r = frame_recv_offer(&c, &b, n, &flags);
+	}
+	for (size_t i = 0; r == 1 && i < n && good; i++)
+		good = fd_size(b.fds[i]) == (off_t)(i + 1) && fd_is_cloexec(b.fds[i]) &&
+		    !strcmp(b.names[i], pool_names[i]);
+	status = wait_child(pid);
+	ok(r == 1 && b.n == n && good && flags == PROTO_F_WAIT && status == 0,
+	    "%s: %zu descriptors in OFFERs of at most 253 arrive in order with their names and WAIT", tname(type), n);
+	frame_batch_free(&b);
+	close(sv[1]);
+	ok_fdset(&fs, "%s: all %zu descriptors are closed again", tname(type), n);
+}
+
+static void test_offer_empty(int type)
+{
+	struct frame_batch b = { 0 };
+	int sv[2], flags = -1;
+
+	fdset_take(&fs);
+	pair(type, sv);
+	{
+		struct frame_conn a = { .sock = sv[0], .type = type }, c = { .sock = sv[1], .type = type };
+
+		ok(frame_send_offer(&a, 0, NULL, NULL, 0) == 0 && frame_recv_offer(&c, &b, 10, &flags) == 1 &&
+		    b.n == 0 && flags == 0, "%s: no descriptor at all travels as one empty OFFER", tname(type));
+		close(sv[0]);
+		ok(frame_recv_offer(&c, &b, 10, &flags) == 0 && b.n == 0,
+		    "%s: a peer that hangs up before a byte is 0 (a probe, not a sender)", tname(type));
+	}
+	close(sv[1]);
+	ok_fdset(&fs, "%s: empty offers leave nothing open", tname(type));
+}
+
+/* Receives an offer from what a raw peer already wrote (and shut); returns r, errno in *e. */
+static int recv_after(int sock, int type, size_t max, int *e, struct frame_batch *b)
+{
+	struct frame_conn c = { .sock = sock, .type = type, .deadline = frame_deadline(5000) };
+	int flags = 0, r;
+
+	errno = 0;
+	r = frame_recv_offer(&c, b, max, &flags);
+	*e = errno;
+	return r;
+}
+
+static void test_offer_bad(void)
+{
+	unsigned char hdr[PROTO_HDR_LEN], payload[64];
+	struct frame_batch b = { 0 };
+	int sv[2], e, r, queued = 0;
+
+	fdset_take(&fs);
+
+	/* The header says 3, two descriptors come. */
+	pair(SOCK_STREAM, sv);
+	offer_hdr(hdr, 0, 3, names_payload(payload, 3));
+	raw_send(sv[0], hdr, sizeof(hdr), pool, 2);
+	raw_send(sv[0], payload, 6, NULL, 0);
+	shutdown(sv[0], SHUT_WR);
+	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
+	ok(r == -1 && e == EPROTO && b.n == 0, "an OFFER counting 3 descriptors with 2 attached is EPROTO");
+	close2(sv);
+	ok_fdset(&fs, "the descriptors of a miscounted frame are all closed");
+
+	/* The header says 2, five come. */
+	pair(SOCK_STREAM, sv);
+	offer_hdr(hdr, 0, 2, names_payload(payload, 2));
+	raw_send(sv[0], hdr, sizeof(hdr), pool, 5);
+	raw_send(sv[0], payload, 4, NULL, 0);
+	shutdown(sv[0], SHUT_WR);
+	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
+	ok(r == -1 && e == EPROTO && b.n == 0, "an OFFER counting 2 descriptors with 5 attached is EPROTO");
+	close2(sv);
+	ok_fdset(&fs, "the surplus descriptors are closed with the rest");
+
+	/* More than max: refused at the header, the payload never read. */
+	pair(SOCK_STREAM, sv);
+	offer_hdr(hdr, 0, 3, names_payload(payload, 3));
+	raw_send(sv[0], hdr, sizeof(hdr), pool, 3);
+	raw_send(sv[0], payload, 6, NULL, 0);
+	r = recv_after(sv[1], SOCK_STREAM, 2, &e, &b);
+	ok(r == -1 && e == E2BIG && ioctl(sv[1], FIONREAD, &queued) == 0 && queued == 6,
+	    "a frame of 3 descriptors past a maximum of 2 is E2BIG, its payload left unread");
+	close2(sv);
+	ok_fdset(&fs, "the descriptors of a frame past the maximum are closed");
+
+	/* The header in pieces, the descriptors with its first byte; nothing past the frame is read. */
+	pair(SOCK_STREAM, sv);
+	offer_hdr(hdr, 0, 2, names_payload(payload, 2));
+	raw_send(sv[0], hdr, 1, pool, 2);
+	raw_send(sv[0], hdr + 1, 3, NULL, 0);
+	raw_send(sv[0], hdr + 4, 4, NULL, 0);
+	raw_send(sv[0], payload, 4, NULL, 0);
+	raw_send(sv[0], "Z", 1, NULL, 0);
+	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
+	ok(r == 1 && b.n == 2 && fd_same_file(b.fds[0], pool[0]) && fd_same_file(b.fds[1], pool[1]) &&
+	    ioctl(sv[1], FIONREAD, &queued) == 0 && queued == 1,
+	    "a header arriving in three pieces is reassembled and nothing past the frame is read");
+	frame_batch_free(&b);
+	close2(sv);
+	ok_fdset(&fs, "reassembled descriptors closed again");
+
+	/* A frame that is not an OFFER, and a WAIT flag that changes. */
+	pair(SOCK_STREAM, sv);
+	{
+		struct frame_conn a = { .sock = sv[0], .type = SOCK_STREAM };
+		unsigned char ack[4];
+
+		frame_send(&a, PROTO_ACK, 0, ack, proto_ack_pack(ack, 1), NULL, 0);
+		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
+		ok(r == -1 && e == EPROTO, "an ACK where an OFFER belongs is EPROTO");
+		offer_hdr(hdr, PROTO_F_MORE, 1, names_payload(payload, 1));
+		raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
+		raw_send(sv[0], payload, 2, NULL, 0);
+		offer_hdr(hdr, PROTO_F_WAIT, 1, 2);
+		raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
+		raw_send(sv[0], payload, 2, NULL, 0);
+		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
+		ok(r == -1 && e == EPROTO && b.n == 0, "a WAIT flag that changes between OFFERs is EPROTO, all closed");
+	}
+	close2(sv);
+	ok_fdset(&fs, "bad frames leave nothing open");
+}
+
+static void test_not_fdrelay(int type)
+{
+	struct frame_batch b = { 0 };
+	int sv[2], e, r;
+
+	fdset_take(&fs);
+	pair(type, sv);
+	/* One byte that is not the magic, and the peer stays connected: no waiting for 7 more. */
+	raw_send(sv[0], "", 1, pool, 1);
+	r = recv_after(sv[1], type, 10, &e, &b);
+	ok(r == -1 && e == ENOMSG, "%s: a first byte that is not fdrelay's magic is ENOMSG at once", tname(type));
+	close2(sv);
+	ok_fdset(&fs, "%s: the descriptor of a peer that is not fdrelay is closed", tname(type));
+
+	pair(type, sv);
+	{
+		unsigned char hdr[PROTO_HDR_LEN];
+
+		offer_hdr(hdr, 0, 0, 0);
+		hdr[1] = 2;	/* version */
+		raw_send(sv[0], hdr, sizeof(hdr), NULL, 0);
+	}
+	r = recv_after(sv[1], type, 10, &e, &b);
+	ok(r == -1 && e == EPROTONOSUPPORT, "%s: a version 2 header is EPROTONOSUPPORT", tname(type));
+	close2(sv);
+}
+
+static void test_stall_and_close(int type)
+{
+	unsigned char hdr[PROTO_HDR_LEN];
+	struct frame_batch b = { 0 };
+	struct frame_conn c;
+	int sv[2], flags, r;
+
+	fdset_take(&fs);
+	if (type == SOCK_STREAM) {
+		pair(type, sv);
+		offer_hdr(hdr, 0, 2, 4);
+		raw_send(sv[0], hdr, 4, pool, 2);
+		c = (struct frame_conn){ .sock = sv[1], .type = type, .deadline = frame_deadline(200) };
+		errno = 0;
+		r = frame_recv_offer(&c, &b, 10, &flags);
+		ok(r == -1 && errno == ETIMEDOUT && b.n == 0,
+		    "stream: half a header and a stall is ETIMEDOUT once the deadline passes");
+		close2(sv);
+		ok_fdset(&fs, "stream: the descriptors of a stalled frame are closed");
+	}
+
+	/* 300 descriptors (a frame of 253 with MORE, then one of 47) against a maximum of 200. */
+	pair(type, sv);
+	{
+		struct frame_conn a = { .sock = sv[0], .type = type };
+
+		frame_send_offer(&a, 0, pool, pool_names, 300);
+	}
+	close(sv[0]);
+	c = (struct frame_conn){ .sock = sv[1], .type = type, .deadline = frame_deadline(5000) };
+	errno = 0;
+	r = frame_recv_offer(&c, &b, 200, &flags);
+	ok(r == -1 && errno == E2BIG && b.n == 0,
+	    "%s: 300 descriptors past a maximum of 200 are refused at the first frame's header, all closed", tname(type));
+	close(sv[1]);
+	ok_fdset(&fs, "%s: the refused descriptors are all closed", tname(type));
+
+	pair(type, sv);
+	{
+		struct frame_conn a = { .sock = sv[0], .type = type };
+		unsigned char p[PROTO_MAX_PAYLOAD];
+		ssize_t len = proto_names_pack(p, sizeof(p), (const char *const *)pool_names, PROTO_MAX_FDS);
+
+		frame_send(&a, PROTO_OFFER, PROTO_F_MORE, p, (size_t)len, pool, PROTO_MAX_FDS);
+	}
+	close(sv[0]);
+	c = (struct frame_conn){ .sock = sv[1], .type = type, .deadline = frame_deadline(5000) };
+	errno = 0;
+	r = frame_recv_offer(&c, &b, 1000, &flags);
+	ok(r == -1 && errno == ECONNRESET && b.n == 0,
+	    "%s: a peer closing after an OFFER with MORE is ECONNRESET", tname(type));
+	close(sv[1]);
+	ok_fdset(&fs, "%s: the 253 descriptors that came before the close are closed", tname(type));
+}
+
+static void test_oversized_packet(void)
+{
+	static unsigned char big[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD + 100];
+	struct frame_batch b = { 0 };
+	int sv[2], e, r, sz = 1 << 20;
+
+	fdset_take(&fs);
+	pair(SOCK_SEQPACKET, sv);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	offer_hdr(big, 0, 1, 2);
+	raw_send(sv[0], big, sizeof(big), pool, 1);
+	r = recv_after(sv[1], SOCK_SEQPACKET, 10, &e, &b);
+	ok(r == -1 && e == EPROTO, "seqpacket: a packet longer than the largest frame is EPROTO");
+	close2(sv);
+	ok_fdset(&fs, "seqpacket: the descriptor of an oversized packet is closed");
+}
+
+static void test_eintr(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct frame_batch b = { 0 };
+	int sv[2], flags, r, status;
+	pid_t pid;
+
+	fdset_take(&fs);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART */
+	nsig = 0;
+	pair(SOCK_STREAM, sv);
+	pid = fork_child();
+	if (pid == 0) {
+		struct frame_conn a = { .sock = sv[0], .type = SOCK_STREAM };
+
+		close(sv[1]);
+		for (int i = 0; i < 20; i++) {
+			kill(getppid(), SIGUSR1);
+			usleep(2000);
+		}
+		_exit(frame_send_offer(&a, 0, pool, pool_names, 3) == 0 ? 0 : 1);
+	}
+	close(sv[0]);
+	{
+		struct frame_conn c = { .sock = sv[1], .type = SOCK_STREAM, .deadline = frame_deadline(10000) };
+
+		r = frame_recv_offer(&c, &b, 10, &flags);
+	}
+	status = wait_child(pid);
+	ok(r == 1 && b.n == 3 && status == 0 && nsig > 0,
+	    "frame_recv_offer waiting through %d signals (no SA_RESTART) still receives 3 descriptors", (int)nsig);
+	frame_batch_free(&b);
+	close(sv[1]);
+	signal(SIGUSR1, SIG_IGN);
+	ok_fdset(&fs, "an interrupted receive leaves nothing open");
+}
+
+int main(void)
+{
+	struct rlimit rl;
+
+	alarm(120);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
+		rl.rlim_cur = 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (int i = 0; i < NPOOL; i++) {
+		char name[16];
+
+		pool[i] = (int)syscall(SYS_memfd_create, "test-frame", 1U /* MFD_CLOEXEC */);
+		if (pool[i] == -1 || ftruncate(pool[i], i + 1) == -1) {
+			perror("memfd_create");
+			return 99;
+		}
+		snprintf(name, sizeof(name), "n%d", i);
+		pool_names[i] = strdup(name);
+	}
+	test_frame_roundtrip(SOCK_STREAM);
+	test_frame_roundtrip(SOCK_SEQPACKET);
+	test_offer_many(SOCK_STREAM, 1);
+	test_offer_many(SOCK_STREAM, 1000);
+	test_offer_many(SOCK_SEQPACKET, 1000);
+	test_offer_empty(SOCK_STREAM);
+	test_offer_empty(SOCK_SEQPACKET);
+	test_offer_bad();
+	test_not_fdrelay(SOCK_STREAM);
+	test_not_fdrelay(SOCK_SEQPACKET);
+	test_stall_and_close(SOCK_STREAM);
+	test_stall_and_close(SOCK_SEQPACKET);
+	test_oversized_packet();
+	test_eintr();
+	return done_testing();
+}
