@@ -1,12 +1,15 @@
-/* fdrelay.h - what the subcommands share: exit statuses, messages, options. */
+/* fdrelay.h - what the commands share: the command table, options, exit statuses, messages. */
 #ifndef FDRELAY_H
 #define FDRELAY_H
 
+#include <popt.h>
 #include <stdio.h>
 #include <sys/types.h>
-#include <popt.h>
 
-/* Exit statuses (docs/fdrelay.1, EXIT STATUS). */
+#include "policy.h"
+#include "source.h"
+
+/* Exit statuses (fdrelay(1), EXIT STATUS). */
 #define FDR_EXIT_OK 0
 #define FDR_EXIT_FAIL 1
 #define FDR_EXIT_USAGE 2
@@ -15,80 +18,99 @@
 #define FDR_EXIT_NOEXEC 126
 #define FDR_EXIT_NOTFOUND 127
 
-/* Subcommands: argv[0] is the subcommand's name; return the exit status. */
-int cmd_send(int argc, const char **argv);
-int cmd_listen(int argc, const char **argv);
-int cmd_recv(int argc, const char **argv);
-int cmd_describe(int argc, const char **argv);
-/* listen and recv share everything but what they do with the descriptors. */
-int listen_main(int argc, const char **argv, int recv_mode);
+/*
+ * Option codes: the val of every popt entry (popt hands each option to
+ * opts_set() in main.c, which checks it and fills struct opts).  The
+ * sources of descriptors have codes of their own (source.h).
+ */
+enum {
+	OPT_HELP = 1, OPT_USAGE, OPT_VERSION,
+	OPT_VERBOSE, OPT_JSON, OPT_TIMEOUT, OPT_RETRY, OPT_WAIT, OPT_STDIO,
+	OPT_RAW, OPT_DGRAM, OPT_SEQPACKET, OPT_MESSAGE,
+	OPT_KEEP_GOING, OPT_MAX_CHILDREN, OPT_MODE, OPT_MAX_FDS, OPT_READY_FD, OPT_INHERIT,
+	OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_ALLOW_ANY,
+	OPT_PID
+};
 
-/* "fdrelay: <formatted>: <strerror(errno)>" on stderr. */
+/* Everything one command line said, checked: what each command reads, instead of globals. */
+struct opts {
+	const char *cmd;		/* "send", for messages */
+	int verbose, json, retry, wait, stdio, raw, inherit, keep_going;
+	int type;			/* SOCK_STREAM unless --seqpacket or --dgram */
+	int dgram, seqpacket;		/* as given, to refuse both */
+	int timeout_ms;			/* 0: not given */
+	char *timeout_text;		/* as given */
+	int max_children;		/* 0: not given */
+	mode_t mode;
+	long max_fds;			/* -1: not given */
+	int ready_fd;			/* -1: not given */
+	char *message;			/* --message, decoded; msglen bytes */
+	long msglen;
+	long pid;			/* describe --pid; 0: not given */
+	struct policy policy;
+	struct sources src;
+	char **args;			/* operands (other than FILEs) */
+	size_t nargs;
+	char **program;			/* PROGRAM [ARG...] (NULL-ended), or NULL */
+};
+
+/*
+ * A command, in the manner of tmux's cmd_entry: main.c parses its options
+ * with its table (help, usage and errors the same way for every command),
+ * then calls exec.
+ */
+struct cmd_entry {
+	const char *name;
+	const char *args;		/* what --help shows after the name */
+	const char *summary;		/* one line, for fdrelay help */
+	struct poptOption *options;
+	int file_operands;		/* operands after the first are FILEs, among the sources */
+	int takes_program;		/* [--] PROGRAM [ARG...] after the first operand */
+	int (*exec)(struct opts *o);
+};
+
+extern const struct cmd_entry cmd_send_entry, cmd_listen_entry, cmd_recv_entry, cmd_describe_entry;
+
+/* listen's and recv's listener settings from o; 0 or FDR_EXIT_USAGE after a message. */
+struct listener_cfg;
+int listen_config(const struct opts *o, struct listener_cfg *cfg);
+
+/* Option tables several commands include. */
+extern struct poptOption fdr_common_options[];	/* -h, --usage, --version */
+extern struct poptOption fdr_policy_options[];	/* --allow-uid, --allow-gid, --allow-any */
+extern struct poptOption fdr_socket_options[];	/* listen's and recv's socket and sender options */
+
+/*
+ * Messages, each written to stderr with one write(2) so that lines of
+ * several processes never interleave: "fdrelay: <formatted>: <strerror>"
+ * (fdr_warn) or "fdrelay: <formatted>" (fdr_warnx).  errno is kept.
+ */
 void fdr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "fdrelay: <formatted>" on stderr. */
 void fdr_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Parses the options of one subcommand with popt: name is e.g. "fdrelay
- * send" (for --help), operands what --help shows after it ("[OPTIONS]
- * [FD...]"), flags are popt context flags.  Returns the context
- * positioned after the options, or NULL after printing the error (the
- * caller exits FDR_EXIT_USAGE).  *done is set when --help/--usage or
- * --version was handled (the caller exits 0).
+ * Writes len bytes to standard output with write(2), whole (retrying
+ * short writes and EINTR); -1 with errno EBADF when fdrelay was started
+ * with it closed.
  */
-poptContext fdr_popt_parse(const char *name, const char *operands, int argc, const char **argv,
-    const struct poptOption *table, unsigned int flags, int *done);
-
-/* Popt table of options every subcommand takes (--version). */
-extern struct poptOption fdr_common_options[];
-/* The value poptGetNextOpt() returns for --version. */
-#define FDR_OPT_VERSION 0x7601
-void fdr_version(void);
-/* Reports a popt error (rc < -1) for subcommand name; returns FDR_EXIT_USAGE. */
-int fdr_popt_error(const char *name, poptContext con, int rc);
+int fdr_write_out(const void *buf, size_t len);
 
 /*
- * Signals as events: fdr_sig_catch() routes the listed signals (0-ended)
- * to a close-on-exec self-pipe whose read end fdr_sig_fd() returns (a
- * forked child calling it again gets a pipe of its own);
- * fdr_sig_next() returns the next caught signal, 0 when none is pending.
- * fdr_sig_reset() restores default dispositions in a child;
- * fdr_sig_release() undoes fdr_sig_catch() and closes the pipe, so that a
- * command leaves nothing open behind it.
+ * Once, at start: a placeholder on each of 0, 1, 2 that is closed, so that
+ * nothing of fdrelay's own takes the number; using it fails with EBADF.
  */
-int fdr_sig_catch(const int *signals);
-int fdr_sig_fd(void);
-int fdr_sig_next(void);
-void fdr_sig_reset(void);
-void fdr_sig_release(void);
+void fdr_std_guard(void);
+/* 1 if standard descriptor fd was closed when fdrelay started. */
+int fdr_std_closed(int fd);
+/* 1 if descriptor fd is open (and not such a placeholder). */
+int fdr_fd_open(int fd);
 
 /*
  * Raises this process's soft RLIMIT_NOFILE (toward the hard limit) so that
- * descriptors up to highest + margin fit.  Returns 0 or -1 (EMFILE).
+ * descriptors up to highest + 64 fit.  Returns 0 or -1 (EMFILE).
  */
 int fdr_nofile_need(long highest);
 /* The soft limit this process started with (before fdr_nofile_need). */
 long fdr_nofile_start(void);
-
-/* Parses a non-negative decimal integer up to max; -1 for anything else. */
-long fdr_parse_ulong(const char *s, long max);
-
-/*
- * Parses a decimal number of seconds ("2", "0.25") into milliseconds.
- * Returns 0, or -1 for anything else (negative, garbage, overflow).
- */
-int fdr_parse_seconds(const char *s, int *ms);
-
-/*
- * Describes descriptor fd of process pid (0: this process) as one line
- * of text or one JSON object, with the given name (NULL: none) and a
- * newline, on out.  Returns 0, or -1 with errno when fd is not open.
- */
-int describe_fd(FILE *out, pid_t pid, int fd, const char *name, int json);
-/*
- * The same, described as a program would see it after receiving it as
- * descriptor shown: that number, not close-on-exec (shown < 0: as is).
- */
-int describe_fd_as(FILE *out, pid_t pid, int fd, int shown, const char *name, int json);
 
 #endif

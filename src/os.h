@@ -99,4 +99,91 @@
  * parser clamps every length to the bytes present, on every system.
  */
 
+/* ---- Descriptors the program makes (not the core) -------------------- */
+
+#include <errno.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)	/* Linux 5.11 ABI; older kernels say EINVAL */
+#endif
+
+/*
+ * A pipe whose two ends are close-on-exec (and non-blocking when asked)
+ * from the start: pipe2(2) where it exists, otherwise pipe(2) and fcntl
+ * (then a fork in between could leak it: fdrelay forks only from its main
+ * thread, never while this runs).
+ */
+static inline int os_pipe(int fds[2], int nonblock)
+{
+#ifdef HAVE_PIPE2
+	return pipe2(fds, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+#else
+	if (pipe(fds) == -1)
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) == -1 ||
+		    (nonblock && fcntl(fds[i], F_SETFL, O_NONBLOCK) == -1)) {
+			int e = errno;
+
+			close(fds[0]);
+			close(fds[1]);
+			errno = e;
+			return -1;
+		}
+	return 0;
+#endif
+}
+
+/* accept(2) giving a close-on-exec connection. */
+static inline int os_accept(int s)
+{
+#ifdef HAVE_ACCEPT4
+	return accept4(s, NULL, NULL, SOCK_CLOEXEC);
+#else
+	int c = accept(s, NULL, NULL);
+
+	if (c != -1 && fcntl(c, F_SETFD, FD_CLOEXEC) == -1) {
+		int e = errno;
+
+		close(c);
+		errno = e;
+		return -1;
+	}
+	return c;
+#endif
+}
+
+/*
+ * Marks every descriptor from low up close-on-exec: close_range(2) with
+ * CLOSE_RANGE_CLOEXEC (Linux 5.11+) or, where that fails, the flag set on
+ * each descriptor up to the limit.  For a child about to exec.
+ */
+static inline void os_cloexec_from(int low)
+{
+	long max;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)low, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+#endif
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = low; fd < max && fd < 1048576; fd++)
+		(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* Closes every descriptor from low up; async-signal-safe, for a handler about to _exit. */
+static inline void os_close_from(int low)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0U) == 0)
+		return;
+#endif
+	for (int fd = low; fd < 65536; fd++)
+		(void)close(fd);
+}
+
+
 #endif

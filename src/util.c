@@ -1,103 +1,111 @@
-/* util.c - what send and listen share: signals as events, descriptor limits. */
+/* util.c - what every command shares at run time: messages, standard descriptors, limits. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "fdrelay.h"
 
-static int sig_pipe[2] = { -1, -1 };
-static pid_t sig_owner;		/* a forked child makes a pipe of its own */
+/* 0, 1, 2 that were closed when fdrelay started (now placeholders). */
+static int std_closed[3];
 
-static void sig_handler(int sig)
+/* "fdrelay: " fmt [": " strerror(e)] "\n", in one write(2). */
+static void say(int e, const char *fmt, va_list ap)
 {
-	unsigned char c = (unsigned char)sig;
-	int e = errno;
+	char buf[4096];
+	size_t len = sizeof("fdrelay: ") - 1;
+	int n;
 
-	(void)!write(sig_pipe[1], &c, 1);
+	memcpy(buf, "fdrelay: ", len);
+	n = vsnprintf(buf + len, sizeof(buf) - len, fmt, ap);
+	len = n < 0 ? len : len + (size_t)n < sizeof(buf) - 1 ? len + (size_t)n : sizeof(buf) - 1;
+	if (e)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, ": %s", strerror(e));
+	if (len > sizeof(buf) - 2) {
+		len = sizeof(buf) - 2;
+		memcpy(buf + len - 3, "...", 3);
+	}
+	buf[len++] = '\n';
+	(void)!write(2, buf, len);
+}
+
+void fdr_warn(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(e ? e : EIO, fmt, ap);
+	va_end(ap);
 	errno = e;
 }
 
-int fdr_sig_catch(const int *signals)
+void fdr_warnx(const char *fmt, ...)
 {
-	struct sigaction sa;
+	int e = errno;
+	va_list ap;
 
-	if (sig_pipe[0] != -1 && sig_owner != getpid()) {
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		sig_pipe[0] = sig_pipe[1] = -1;
+	va_start(ap, fmt);
+	say(0, fmt, ap);
+	va_end(ap);
+	errno = e;
+}
+
+int fdr_write_out(const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	if (std_closed[1]) {
+		errno = EBADF;
+		return -1;
 	}
-	if (sig_pipe[0] == -1) {
-		sig_owner = getpid();
-		if (pipe(sig_pipe) == -1)
+	while (len > 0) {
+		ssize_t n = write(1, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			return -1;
-		for (int i = 0; i < 2; i++) {
-			fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
-			fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
-		}
+		p += n;
+		len -= (size_t)n;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sig_handler;
-	sigemptyset(&sa.sa_mask);
-	/* SA_RESTART: the core retries EINTR anyway; poll(2) is never restarted. */
-	sa.sa_flags = SA_RESTART;
-	for (; *signals; signals++)
-		if (sigaction(*signals, &sa, NULL) == -1)
-			return -1;
 	return 0;
 }
 
-int fdr_sig_fd(void)
+/*
+ * Puts a placeholder on each of 0, 1, 2 that is closed, so that no socket
+ * or file of fdrelay's own takes the number (and gets written as if it
+ * were standard output), opened the other way round so that using it fails
+ * with EBADF as the closed descriptor would have.
+ */
+void fdr_std_guard(void)
 {
-	return sig_pipe[0];
-}
+	for (int fd = 0; fd < 3; fd++) {
+		int p;
 
-int fdr_sig_next(void)
-{
-	unsigned char c;
-
-	if (sig_pipe[0] == -1 || read(sig_pipe[0], &c, 1) != 1)
-		return 0;
-	return c;
-}
-
-void fdr_sig_release(void)
-{
-	struct sigaction sa;
-
-	if (sig_pipe[0] == -1 || sig_owner != getpid())
-		return;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (int sig = 1; sig < NSIG; sig++) {
-		struct sigaction old;
-
-		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == sig_handler)
-			(void)sigaction(sig, &sa, NULL);
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		p = open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) | O_NOCTTY);
+		if (p == fd)
+			std_closed[fd] = 1;
+		else if (p != -1)
+			close(p);
 	}
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
-	sig_pipe[0] = sig_pipe[1] = -1;
 }
 
-void fdr_sig_reset(void)
+int fdr_std_closed(int fd)
 {
-	struct sigaction sa;
-	sigset_t none;
+	return fd >= 0 && fd < 3 && std_closed[fd];
+}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+int fdr_fd_open(int fd)
+{
+	return !fdr_std_closed(fd) && fcntl(fd, F_GETFD) != -1;
 }
 
 static rlim_t nofile_start = RLIM_INFINITY;
@@ -129,18 +137,4 @@ int fdr_nofile_need(long highest)
 		return -1;
 	}
 	return 0;
-}
-
-long fdr_parse_ulong(const char *s, long max)
-{
-	char *end;
-	long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	return v;
 }

@@ -263,15 +263,20 @@ if [ -n "$have_nobody" ]; then
 	t_is "$st:$lst" "0:0" "by default root is accepted"
 	t_like "$listen_self" "refused" "the default listener said it refused the other uid"
 
-	# A listener that is not root accepts its own uid, and root.
+	# A listener that is not root accepts its own uid, and root (who must
+	# allow that listener's uid on its side: the sender checks the listener).
 	rm -f "$P" "$T/pub/peer"
 	# shellcheck disable=SC2086,SC2016
 	tmo $NOBODY "$FDRELAY" listen "$P" sh -c 'echo "$FDRELAY_PEER_UID" >"$0"' "$T/pub/peer" 2>"$T/lerr" &
 	lpid=$!
 	wait_for_socket "$P"
 	run tmo "$FDRELAY" send "$P"
+	t_is "$st" 3 "root's send refuses a listener of uid 65534 by default (exit 3)"
+	t_like "$err" "^fdrelay: send $P: refused the listener: the listener runs as uid 65534" \
+		"and says which uid the listener runs as"
+	run tmo "$FDRELAY" send --allow-uid=65534 "$P"
 	lwait
-	t_is "$st:$lst:$(cat "$T/pub/peer")" "0:0:0" "a listener of uid 65534 accepts root"
+	t_is "$st:$lst:$(cat "$T/pub/peer")" "0:0:0" "a listener of uid 65534 accepts root, who allows it with --allow-uid"
 	rm -f "$T/pub/peer"
 	# shellcheck disable=SC2086,SC2016
 	tmo $NOBODY "$FDRELAY" listen "$P" sh -c 'echo "$FDRELAY_PEER_UID" >"$0"' "$T/pub/peer" 2>"$T/lerr" &

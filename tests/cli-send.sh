@@ -242,7 +242,7 @@ run tmo "$FDRELAY" send "$S" "$T/in.txt" -i </dev/null
 lwait
 t_is "$st:$lst:$err" "0:0:" "without -v a successful send prints nothing on stderr"
 run tmo "$FDRELAY" send "$S" -r /dev/null
-t_is "$err" "fdrelay: connect $S: No such file or directory" \
+t_is "$err" "fdrelay: send: connect $S: nothing is there (no listener has bound it; --retry waits for one)" \
 	"without -v a failing send prints exactly one message, naming the path and the reason"
 
 # ---- --raw, --message, --dgram ----

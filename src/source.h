@@ -1,0 +1,67 @@
+/* source.h - where the descriptors a command hands on come from: files, inherited ones, stdio. */
+#ifndef FDRELAY_SOURCE_H
+#define FDRELAY_SOURCE_H
+
+#include <popt.h>
+#include <stddef.h>
+
+enum source_kind {
+	SOURCE_READ = 1,	/* FILE operand, -r */
+	SOURCE_WRITE,		/* -w: create, truncate */
+	SOURCE_APPEND,		/* -a: create, O_APPEND */
+	SOURCE_RDWR,		/* -u: create, read-write */
+	SOURCE_FD,		/* -d N: inherited */
+	SOURCE_STDIN,		/* -i, -s */
+	SOURCE_STDOUT,		/* -o, -s */
+	SOURCE_STDERR		/* -e, -s */
+};
+
+/* One descriptor to hand on, in command-line order. */
+struct source {
+	enum source_kind kind;
+	char *path;		/* what to open; NULL for inherited ones */
+	int fd;			/* -1 until opened; the inherited number */
+	int owned;		/* opened here: closed by sources_free */
+	char *name;		/* NULL until given or defaulted */
+};
+
+struct sources {
+	struct source *v;
+	size_t n;
+};
+
+/*
+ * The options of every command that takes descriptors (send; later store
+ * and exec): their val is a SOURCE_OPT_* code for source_option().
+ */
+extern struct poptOption source_options[];
+#define SOURCE_OPT_FILE 0x200	/* a FILE operand */
+#define SOURCE_OPT_NAME 0x2ff	/* -n: names the one before */
+/* The others are SOURCE_OPT_FILE + kind, and SOURCE_OPT_STDIO for -s. */
+#define SOURCE_OPT_STDIO 0x2fe
+int source_is_option(int code);
+
+/*
+ * Adds what option code (with arg, or a FILE operand) says to s.  Returns
+ * 0, or an exit status after a message naming cmd.
+ */
+int source_option(struct sources *s, int code, const char *arg, const char *cmd);
+
+/*
+ * Checks that every inherited descriptor is open, before anything of the
+ * command's own could take a closed number and be sent in its place, then
+ * opens every file (in order; a FIFO waits for its other end, which the
+ * caller's deadline bounds: while it waits, a timeout says timeout_prefix
+ * and what it was opening, when timeout_prefix is not NULL) and gives
+ * every descriptor without a name its default one.  Returns 0, or an exit
+ * status after a message.
+ */
+int sources_open(struct sources *s, const char *cmd, const char *timeout_prefix);
+
+/* The descriptors, in order, into fds (room for s->n). */
+void sources_fds(const struct sources *s, int *fds);
+
+/* Closes what was opened here and frees everything. */
+void sources_free(struct sources *s);
+
+#endif
