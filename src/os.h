@@ -85,6 +85,17 @@
 #endif
 
 /*
+ * New sockets are close-on-exec from the start, and non-blocking when
+ * asked: Linux and the BSDs take SOCK_CLOEXEC and SOCK_NONBLOCK in
+ * socket(2)'s type; elsewhere (macOS) fcntl(2) sets them right after
+ * socket(2), a window that matters only to a program forking in another
+ * thread meanwhile (the core's callers are single-threaded).
+ */
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+#define OS_HAVE_SOCK_FLAGS 1
+#endif
+
+/*
  * Long socket paths go through a descriptor of the parent directory:
  * O_PATH where it exists (Linux), a plain read-only open elsewhere.
  */

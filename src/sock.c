@@ -131,6 +131,32 @@ static void close_keep(int fd)
 }
 
 /*
+ * A new AF_UNIX socket of type, close-on-exec, and non-blocking when
+ * nonblock is set (os.h says how).  Returns it, or -1 with errno and
+ * nothing left open.
+ */
+static int sock_new(int type, int nonblock)
+{
+#ifdef OS_HAVE_SOCK_FLAGS
+	return socket(AF_UNIX, type | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+#else
+	int s, fl;
+
+	if ((s = socket(AF_UNIX, type, 0)) < 0)
+		return -1;
+	if (fcntl(s, F_SETFD, FD_CLOEXEC) < 0)
+		goto fail;
+	if (nonblock && ((fl = fcntl(s, F_GETFL)) < 0 ||
+	    fcntl(s, F_SETFL, fl | O_NONBLOCK) < 0))
+		goto fail;
+	return s;
+fail:
+	close_keep(s);
+	return -1;
+#endif
+}
+
+/*
  * connect(2), restarted after a signal.  On Linux an AF_UNIX connect only
  * sleeps while the listener's backlog is full, and a signal ends that
  * sleep before the socket changes state, so the same socket can simply
@@ -176,7 +202,7 @@ int sock_connect(const char *addr, int type)
 		if (addr_via_dir(&sa, &len, dirfd, base) < 0)
 			goto fail;
 	}
-	if ((s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
+	if ((s = sock_new(type, 0)) < 0)
 		goto fail;
 	if (connect_retry(s, &sa, len) < 0)
 		goto fail;
@@ -216,7 +242,7 @@ static int stale_clear(int dirfd, const char *base, const struct sockaddr_un *sa
 		return -1;
 	}
 	/* Non-blocking: a live listener with a full backlog must not hang us. */
-	p = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	p = sock_new(type, 1);
 	if (p < 0)
 		return -1;
 	r = connect(p, (const struct sockaddr *)sa, len);
@@ -270,7 +296,7 @@ static int listen_abstract(const char *name, int type, int backlog, int flags)
 
 	if (addr_abstract(&sa, &len, name) < 0)
 		return -1;
-	if ((s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
+	if ((s = sock_new(type, 0)) < 0)
 		return -1;
 	if ((flags & SOCK_F_PASSCRED) && ancil_pass_creds(s) < 0)
 		goto fail;
@@ -324,7 +350,7 @@ int sock_listen(const char *addr, int type, mode_t mode, int backlog, int flags,
 		goto fail;
 	if ((path = strdup(addr)) == NULL)
 		goto fail;
-	if ((s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
+	if ((s = sock_new(type, 0)) < 0)
 		goto fail;
 	if ((flags & SOCK_F_PASSCRED) && ancil_pass_creds(s) < 0)
 		goto fail;
