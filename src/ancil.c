@@ -9,9 +9,6 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#ifdef OS_PEERCRED_XUCRED
-#include <sys/ucred.h>
-#endif
 
 #include "ancil.h"
 
@@ -725,7 +722,7 @@ int ancil_peer_cred(int sock, struct ancil_cred *cred)
 		cred->uid = xc.cr_uid;
 		if (xc.cr_ngroups > 0)
 			cred->gid = xc.cr_groups[0];
-#if defined(__FreeBSD__) && defined(cr_pid)
+#ifdef OS_XUCRED_PID
 		cred->pid = xc.cr_pid;
 #endif
 	}

@@ -75,6 +75,10 @@
 #define OS_PEERCRED_SOCKPEERCRED 1
 #elif defined(LOCAL_PEERCRED)
 #define OS_PEERCRED_XUCRED 1
+#include <sys/ucred.h>
+#if defined(__FreeBSD__) && defined(cr_pid)
+#define OS_XUCRED_PID 1		/* FreeBSD 13 added the peer's pid */
+#endif
 #elif defined(HAVE_GETPEEREID)
 #define OS_PEERCRED_GETPEEREID 1
 #endif
