@@ -10,6 +10,13 @@
 #include <sys/un.h>
 
 /*
+ * Each choice is taken from configure's results (HAVE_* in config.h)
+ * where only a probe can tell, such as whether a function exists, and from
+ * the system headers' own macros otherwise; the core's .c files read the
+ * OS_* names defined here and test no operating system themselves.
+ */
+
+/*
  * Receiving descriptors close-on-exec atomically: Linux and the BSDs have
  * MSG_CMSG_CLOEXEC; elsewhere (macOS) FD_CLOEXEC is set right after
  * receipt, and everything received is closed if that fails.
