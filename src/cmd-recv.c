@@ -67,7 +67,7 @@ static int describe_delivery(struct delivery *d, void *arg)
 	} else {
 		output_lock(ctx->lock, 1);
 		if (fdr_write_out(text, len) == -1) {
-			fdr_warn("recv: standard output%s", fdr_std_closed(1) ? " (closed)" : "");
+			fdr_warn_stdout("recv");
 			status = FDR_EXIT_FAIL;
 		}
 		output_lock(ctx->lock, 0);

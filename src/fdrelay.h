@@ -94,6 +94,8 @@ void fdr_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * with it closed.
  */
 int fdr_write_out(const void *buf, size_t len);
+/* Says that writing to standard output failed (cmd: "recv", or NULL), and why. */
+void fdr_warn_stdout(const char *cmd);
 
 /*
  * Once, at start: a placeholder on each of 0, 1, 2 that is closed, so that

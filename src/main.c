@@ -334,10 +334,7 @@ static int check_stdout(const char *cmd, int status)
 {
 	if (fflush(stdout) != EOF && !ferror(stdout))
 		return status;
-	if (fdr_std_closed(1))
-		fdr_warnx("%s%sstandard output is closed", cmd ? cmd : "", cmd ? ": " : "");
-	else
-		fdr_warn("%s%sstandard output", cmd ? cmd : "", cmd ? ": " : "");
+	fdr_warn_stdout(cmd);
 	return status ? status : FDR_EXIT_FAIL;
 }
 

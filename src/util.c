@@ -56,6 +56,14 @@ void fdr_warnx(const char *fmt, ...)
 	errno = e;
 }
 
+void fdr_warn_stdout(const char *cmd)
+{
+	if (std_closed[1])
+		fdr_warnx("%s%sstandard output is closed", cmd ? cmd : "", cmd ? ": " : "");
+	else
+		fdr_warn("%s%sstandard output", cmd ? cmd : "", cmd ? ": " : "");
+}
+
 int fdr_write_out(const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -366,7 +366,13 @@ def main():
         c.connect(addr(args[0]))
         drain(c, 15)
     elif cmd == 'die':
-        # die PATH: connects and hangs up at once.
+        # die PATH: sends half of a frame's header, with a descriptor, and hangs up.
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(addr(args[0]))
+        socket.send_fds(c, [bytes([0xFD, 1, 1, 0])], [os.open('/dev/null', os.O_RDONLY)])
+        c.close()
+    elif cmd == 'probe':
+        # probe PATH: connects and hangs up without a byte, as a listener checking for a stale socket does.
         c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         c.connect(addr(args[0]))
         c.close()
@@ -1197,6 +1203,13 @@ if [ -n "$PY" ]; then
 	peer die "$S"
 	lwait
 	t_is "$lst" 1 "a sender that dies before delivering ends a one-shot listener with status 1"
+	# Silent here, so listed in fdrelay(1): a connection that never sends a
+	# byte is another listener's stale check, not a sender.
+	lprobe -t 10 "$S"
+	peer probe "$S"
+	snd "$S" "$T/f1"
+	lwait
+	t_is "$st:$lst" "0:0" "a connection that hangs up without a byte is no sender: the one-shot listener serves the next"
 
 	rm -f "$S" "$T/kk"
 	dstart listen -k -t 1 --max-fds=4 "$S" "$T/probe" "$T/kk"
@@ -1221,7 +1234,7 @@ if [ -n "$PY" ]; then
 	t_is "$lst" 0 "the -k listener still exits 0 on SIGTERM"
 else
 	why="python3 is missing" skips "-t drops a stalled sender" "no program for a stalled sender" "garbage: status 1" "garbage: no program" "garbage: message" \
-		"death: status 1" "max-fds with -k" "-k goes on" "-k next sender" "no descriptor leaked" "-k exit 0"
+		"death: status 1" "a probe is no sender" "max-fds with -k" "-k goes on" "-k next sender" "no descriptor leaked" "-k exit 0"
 fi
 
 lprobe --max-fds=2 "$S"

@@ -3,8 +3,7 @@
 # a one-shot listener running the probe, and checks of its record and messages.
 # Sourced after lib.sh.
 
-# The interpreter itself, not a wrapper (a pyenv shim costs a second per run).
-PY=$("${PYTHON3:-python3}" -c 'import sys; print(sys.executable)') || PY=python3
+need_python
 S=$T/sock
 
 # The program listen runs in most tests: records what it received in $1.

@@ -103,5 +103,16 @@ wait_gone() {
 	done
 }
 
+# need_python: this file's peers are Python programs (python3 3.9+, for
+# socket.send_fds); $PY becomes the interpreter itself (a pyenv shim costs a
+# second per run).  Without one the whole file is one visible skip.
+need_python() {
+	PY=$("${PYTHON3:-python3}" -c 'import socket, sys; assert hasattr(socket, "send_fds"); print(sys.executable)' \
+	    2>/dev/null) || {
+		echo "1..0 # SKIP needs python3 3.9+ with socket.send_fds (PYTHON3=${PYTHON3:-python3})"
+		exit 0
+	}
+}
+
 # Bounded runs: nothing a test starts may hang the suite.
 tmo() { timeout -k 5 "${TMO:-30}" "$@"; }
