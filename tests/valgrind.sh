@@ -106,10 +106,13 @@ EOF
 	nbad=$(wc -l <"$d/findings")
 	inner=$(grep -ac '^not ok' "$d/tap")
 	skips=$(grep -ac '# SKIP' "$d/tap")
-	if [ "$runs" -gt 0 ] && [ "$nbad" -eq 0 ]; then
+	if [ "$runs" -gt 0 ] && [ "$nbad" -eq 0 ] && [ "$inner" -eq 0 ]; then
 		t_report 0 "$name under valgrind: $runs runs of fdrelay, no descriptor left open, no memory error, no leak"
 	elif [ "$runs" -eq 0 ]; then
 		t_report 1 "$name under valgrind: fdrelay never ran (test status $tst)"
+	elif [ "$nbad" -eq 0 ]; then
+		total_bad=$((total_bad + 1))
+		t_report 1 "$name under valgrind: $inner of its own checks failed (valgrind itself found nothing)"
 	else
 		total_bad=$((total_bad + 1))
 		t_report 1 "$name under valgrind: $runs runs of fdrelay, $nbad findings"
