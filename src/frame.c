@@ -344,7 +344,9 @@ int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, in
 			errno = ECONNRESET;
 		if (r != 1)
 			goto fail;
-		if (h.type != PROTO_OFFER || (!first && (h.flags & PROTO_F_WAIT) != (*flags & PROTO_F_WAIT))) {
+		/* After an OFFER with MORE, every OFFER carries descriptors, and the same WAIT. */
+		if (h.type != PROTO_OFFER || (!first && (h.nfds == 0 ||
+		    (h.flags & PROTO_F_WAIT) != (*flags & PROTO_F_WAIT)))) {
 			ancil_close_fds(fds, h.nfds);
 			errno = EPROTO;
 			goto fail;

@@ -294,6 +294,13 @@ static void test_offer_bad(void)
 		raw_send(sv[0], payload, 2, NULL, 0);
 		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 		ok(r == -1 && e == EPROTO && b.n == 0, "a WAIT flag that changes between OFFERs is EPROTO, all closed");
+		offer_hdr(hdr, PROTO_F_MORE, 1, names_payload(payload, 1));
+		raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
+		raw_send(sv[0], payload, 2, NULL, 0);
+		offer_hdr(hdr, 0, 0, 0);
+		raw_send(sv[0], hdr, sizeof(hdr), NULL, 0);
+		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
+		ok(r == -1 && e == EPROTO && b.n == 0, "an empty OFFER after an OFFER with MORE is EPROTO, all closed");
 	}
 	close2(sv);
 	ok_fdset(&fs, "bad frames leave nothing open");
