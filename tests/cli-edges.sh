@@ -117,7 +117,7 @@ rm -f "$S"
 hjob=$!
 wait_for_socket "$S"
 sends=
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	tmo "$FDRELAY" send "$S" /dev/null 2>>"$T/serr"
 	sends="$sends$?"
 done
@@ -130,6 +130,7 @@ t_ok "once stopped, it removes its socket file" wait_gone "$S"
 # ---- Output that cannot be written is an error ----------------------------------
 
 for target in /dev/full closed; do
+	# shellcheck disable=SC2016 # the inner shell's arguments
 	bg_listen sh -c 'if [ "$1" = closed ]; then exec "$2" recv "$3" >&-; else exec "$2" recv "$3" >"$1"; fi' \
 		_ "$target" "$FDRELAY" "$S"
 	tmo "$FDRELAY" send "$S" /dev/null 2>/dev/null

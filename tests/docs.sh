@@ -10,7 +10,8 @@ COMP=$TOP_SRCDIR/docs/completion/fdrelay
 README=$TOP_SRCDIR/README.md
 SUBS="send listen recv describe"
 
-# Examples find the fdrelay under test first on PATH.
+# Examples find the fdrelay under test first on PATH, also as another user.
+chmod 0755 "$T"
 mkdir -p "$T/bin"
 ln -s "$FDRELAY" "$T/bin/fdrelay"
 PATH=$T/bin:$PATH
@@ -104,7 +105,12 @@ t_is "$envs" "FDRELAY_MESSAGE FDRELAY_PEER_GID FDRELAY_PEER_PID FDRELAY_PEER_UID
 run_example() {
 	_ex=$2/$3.sh
 	_what="$1 example $3 ($(sed -n '1s/^\(.\{0,48\}\).*/\1/p' "$_ex"))"
-	if [ -f "$2/$3.req" ] && ! command -v "$(cat "$2/$3.req")" >/dev/null 2>&1; then
+	if [ -f "$2/$3.req" ] && [ "$(cat "$2/$3.req")" = root ]; then
+		if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+			t_skip "needs root (and setpriv) to run a listener as another user" "$_what"
+			return
+		fi
+	elif [ -f "$2/$3.req" ] && ! command -v "$(cat "$2/$3.req")" >/dev/null 2>&1; then
 		t_skip "needs $(cat "$2/$3.req")" "$_what"
 		return
 	fi
@@ -218,6 +224,96 @@ while [ "$i" -le "$nreadme" ]; do
 	i=$((i + 1))
 done
 
+# Every sh block of the README is checked: run (<!-- test -->) or, for the
+# build commands, checked here (<!-- build -->).
+unmarked=$(awk '/^```(sh|shell|console)?$/ && !inblock { if (prev !~ /^<!-- (test( requires [^ ]+)?|build|output) -->$/) print NR; inblock = 1; next }
+	/^```/ && inblock { inblock = 0; next } { prev = $0 }' "$README" | tr '\n' ' ')
+t_is "$unmarked" "" "every sh block of the README is marked <!-- test --> or <!-- build -->"
+awk '/^<!-- build -->$/ { want = 1; next } want && /^```/ { cap = !cap; if (!cap) want = 0; next } cap' "$README" |
+    tr '&' '\n' | sed 's/#.*//; s/^ *//; s/ *$//' | sed '/^$/d' >"$T/build-cmds"
+bad=
+while read -r cmd; do
+	case $cmd in
+	"make "*)
+		target=${cmd#make }
+		make -n -C "$TESTS_BUILDDIR/.." "$target" >/dev/null 2>&1 || bad="$bad [$cmd]" ;;
+	./*) [ -x "$TOP_SRCDIR/${cmd%% *}" ] || bad="$bad [$cmd]" ;;
+	"bash "*) [ -f "$TOP_SRCDIR/${cmd#bash }" ] || bad="$bad [$cmd]" ;;
+	make | apt-get*) ;;
+	*) bad="$bad [unchecked: $cmd]" ;;
+	esac
+done <"$T/build-cmds"
+t_is "$bad" "" "every build command of the README names a make target, script or file that exists"
+run tmo sh "$TOP_SRCDIR/docs/demo.sh"
+t_like "$st:$out" "^0:program: LISTEN_FDS=2 LISTEN_FDNAMES=greeting.txt:stdout" "make demo's relay runs and shows what the program got"
+
+# ---- docs/security.md cites tests that exist --------------------------------
+
+# Every "description" cited after a `tests/FILE` in docs/security.md is one
+# that FILE can print: some string of it produces the description when its
+# $VARIABLES and printf %conversions stand for anything.
+awk '{
+	line = $0
+	while (match(line, /`tests\/[^`]+`|"[^"]+"/)) {
+		tok = substr(line, RSTART, RLENGTH)
+		line = substr(line, RSTART + RLENGTH)
+		if (tok ~ /^`/)
+			file = substr(tok, 2, length(tok) - 2)
+		else if (file != "")
+			print file "\t" substr(tok, 2, length(tok) - 2)
+	}
+	if ($0 !~ /^\|/)
+		file = ""
+}' "$TOP_SRCDIR/docs/security.md" >"$T/cited"
+uncited=$(awk -v top="$TOP_SRCDIR" '
+# The string as a regular expression, or "" when it is mostly placeholders.
+function pattern(str,   out, i, c, lit) {
+	gsub(/\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_0-9]+|%[-0-9.]*[a-z]+/, "\001", str)
+	lit = str
+	gsub(/\001/, "", lit)
+	if (length(lit) < 12)
+		return ""
+	out = ""
+	for (i = 1; i <= length(str); i++) {
+		c = substr(str, i, 1)
+		if (c == "\001")
+			out = out ".*"
+		else if (index("\\^$.[]|()*+?{}", c))
+			out = out "\\" c
+		else
+			out = out c
+	}
+	return "^" out "$"
+}
+function load(file,   text, line, s) {
+	if (file in loaded)
+		return
+	loaded[file] = 1
+	text = ""
+	while ((getline line < (top "/" file)) > 0)
+		text = text "\n" line
+	close(top "/" file)
+	# C string literals continued on the next line are one string.
+	gsub(/"[ \t]*\n[ \t]*"/, "", text)
+	while (match(text, /"([^"\\\n]|\\.)*"/)) {
+		s = substr(text, RSTART + 1, RLENGTH - 2)
+		text = substr(text, RSTART + RLENGTH)
+		gsub(/\\"/, "\"", s)
+		if ((s = pattern(s)) != "")
+			pats[file, ++npat[file]] = s
+	}
+}
+BEGIN { FS = "\t" }
+{
+	load($1)
+	found = 0
+	for (k = 1; k <= npat[$1] && !found; k++)
+		found = $2 ~ pats[$1, k]
+	if (!found)
+		printf "%s: \"%s\"; ", $1, $2
+}' "$T/cited")
+t_is "$uncited" "" "every test docs/security.md cites ($(wc -l <"$T/cited") of them) is one its file can print"
+
 # ---- bash completion ---------------------------------------------------------
 
 # comp WORD...: what completing the last WORD offers, sorted, space-separated.
@@ -238,8 +334,10 @@ else
 	run bash -c '. "$1" && complete -p fdrelay' _ "$COMP"
 	t_is "$st:$out$err" "0:complete -F _fdrelay fdrelay" \
 	    "the completion loads in bash without a message and registers _fdrelay for fdrelay"
-	t_is "$(comp fdrelay '')" "--help --version describe listen recv send " \
-	    "fdrelay <TAB> offers the four subcommands, --help and --version"
+	t_is "$(comp fdrelay '')" "--help --version describe help listen recv send " \
+	    "fdrelay <TAB> offers the four subcommands, help, --help and --version"
+	t_is "$(comp fdrelay help '')" "describe listen recv send " \
+	    "fdrelay help <TAB> offers the subcommands"
 	t_is "$(comp fdrelay send --st)" "--stderr --stdin --stdio --stdout " \
 	    "fdrelay send --st<TAB> offers --stdin --stdout --stderr --stdio"
 	t_is "$(comp fdrelay send --read alp)" "alpha.txt alpine.sock " \

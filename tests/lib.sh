@@ -106,6 +106,7 @@ wait_gone() {
 # need_python: this file's peers are Python programs (python3 3.9+, for
 # socket.send_fds); $PY becomes the interpreter itself (a pyenv shim costs a
 # second per run).  Without one the whole file is one visible skip.
+# shellcheck disable=SC2034 # PY is the sourcing file's
 need_python() {
 	PY=$("${PYTHON3:-python3}" -c 'import socket, sys; assert hasattr(socket, "send_fds"); print(sys.executable)' \
 	    2>/dev/null) || {
