@@ -38,7 +38,7 @@ int listen_config(const struct opts *o, struct listener_cfg *cfg)
 
 	*cfg = (struct listener_cfg){
 		.cmd = o->cmd, .path = sock, .inherit = o->inherit, .type = o->type,
-		.raw = o->raw || o->type == SOCK_DGRAM, .mode = o->mode,
+		.raw = o->raw, .mode = o->mode,
 		.max_fds = o->max_fds == -1 ? 1024 : o->max_fds, .timeout_ms = o->timeout_ms,
 		.timeout_text = o->timeout_text, .ready_fd = o->ready_fd, .keep_going = o->keep_going,
 		.max_children = o->max_children ? o->max_children : 16, .verbose = o->verbose,

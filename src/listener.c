@@ -41,8 +41,8 @@ static const char *inherited_kind(int fd)
 static int open_inherited(struct listener *l)
 {
 	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
-	const char *cmd = l->cfg->cmd;
-	struct listener_cfg *cfg = (struct listener_cfg *)l->cfg;
+	const struct listener_cfg *cfg = l->cfg;
+	const char *cmd = cfg->cmd;
 	int on = 0, listening = 0;
 	socklen_t len = sizeof(on);
 
@@ -54,15 +54,15 @@ static int open_inherited(struct listener *l)
 		fdr_warnx("%s --inherit: LISTEN_FDS is '%s'; expected exactly one socket", cmd, fds);
 		return FDR_EXIT_FAIL;
 	}
-	if (ancil_check_unix(3, &cfg->type) == -1) {
+	if (ancil_check_unix(3, &l->type) == -1) {
 		fdr_warnx("%s --inherit: descriptor 3 is %s; fdrelay needs a unix socket "
 		    "(ListenStream=/path in a socket unit, -l /path for systemd-socket-activate)", cmd, inherited_kind(3));
 		return FDR_EXIT_FAIL;
 	}
 	l->sock = 3;
 	(void)fcntl(l->sock, F_SETFD, FD_CLOEXEC);
-	if (cfg->type == SOCK_DGRAM) {
-		cfg->raw = 1;
+	if (l->type == SOCK_DGRAM) {
+		l->raw = 1;
 		/*
 		 * Turning SO_PASSCRED on now would give what is queued already
 		 * (the datagram that woke an activator) pid 0 and uid 65534:
@@ -90,8 +90,8 @@ static int open_bound(struct listener *l)
 {
 	const struct listener_cfg *cfg = l->cfg;
 
-	l->sock = sock_listen(cfg->path, cfg->type, cfg->mode, BACKLOG,
-	    cfg->type == SOCK_DGRAM ? SOCK_F_PASSCRED : 0, &l->file);
+	l->sock = sock_listen(cfg->path, l->type, cfg->mode, BACKLOG,
+	    l->type == SOCK_DGRAM ? SOCK_F_PASSCRED : 0, &l->file);
 	if (l->sock != -1)
 		return 0;
 	if (errno == EEXIST)
@@ -110,6 +110,8 @@ int listener_open(struct listener *l, const struct listener_cfg *cfg)
 	int status;
 
 	l->cfg = cfg;
+	l->type = cfg->type;
+	l->raw = cfg->raw || cfg->type == SOCK_DGRAM;
 	l->sock = l->conn = -1;
 	sock_file_init(&l->file);
 	status = cfg->inherit ? open_inherited(l) : open_bound(l);
@@ -260,13 +262,13 @@ static int receive_raw(const struct listener *l, int sock, struct delivery *d)
 		fdr_warnx("%s %s: refused sender: more than %zu descriptors (--max-fds)", cfg->cmd, where(l), room);
 		return FDR_EXIT_FAIL;
 	}
-	if (cfg->type == SOCK_STREAM && n == LISTENER_RAW_MAX && ioctl(sock, FIONREAD, &queued) == 0 && queued > 0) {
+	if (l->type == SOCK_STREAM && n == LISTENER_RAW_MAX && ioctl(sock, FIONREAD, &queued) == 0 && queued > 0) {
 		fdr_warnx("%s %s: refused a message of more than %d bytes; its descriptors are closed",
 		    cfg->cmd, where(l), LISTENER_RAW_MAX);
 		return FDR_EXIT_FAIL;
 	}
-	if (cfg->type != SOCK_DGRAM && looks_framed(d->message, d->msglen)) {
-		tell_error(sock, cfg->type, "this listener takes --raw messages: send with --raw");
+	if (l->type != SOCK_DGRAM && looks_framed(d->message, d->msglen)) {
+		tell_error(sock, l->type, "this listener takes --raw messages: send with --raw");
 		fdr_warnx("%s %s: the sender speaks fdrelay's framing, but this listener is --raw: "
 		    "listen without --raw", cfg->cmd, where(l));
 		return FDR_EXIT_FAIL;
@@ -297,18 +299,18 @@ static int serve_conn(const struct listener *l, int conn, const struct ancil_cre
     long long deadline, listener_handler *h, void *arg)
 {
 	const struct listener_cfg *cfg = l->cfg;
-	struct frame_conn c = { .sock = conn, .type = cfg->type, .deadline = deadline };
+	struct frame_conn c = { .sock = conn, .type = l->type, .deadline = deadline };
 	struct delivery d = { .cred = *cred };
 	unsigned char buf[4];
 	int status;
 
-	if (cfg->raw && frame_wait(&c) == -1) {
+	if (l->raw && frame_wait(&c) == -1) {
 		fdr_warnx("%s %s: receive from sender: %s", cfg->cmd, where(l), receive_error(errno));
 		status = FDR_EXIT_FAIL;
 	} else {
-		status = cfg->raw ? receive_raw(l, conn, &d) : receive_framed(l, &c, &d);
+		status = l->raw ? receive_raw(l, conn, &d) : receive_framed(l, &c, &d);
 	}
-	if (!status && !cfg->raw &&
+	if (!status && !l->raw &&
 	    frame_send(&c, PROTO_ACK, 0, buf, proto_ack_pack(buf, (uint32_t)d.b.n), NULL, 0) == -1) {
 		fdr_warn("%s %s: acknowledge", cfg->cmd, where(l));
 		status = FDR_EXIT_FAIL;
@@ -353,8 +355,8 @@ static int accept_sender(const struct listener *l, struct ancil_cred *cred)
 	if (!policy_allows(cfg->policy, cred, conn)) {
 		fdr_warnx("%s %s: refused sender pid %ld uid %ld gid %ld: not allowed", cfg->cmd, where(l),
 		    (long)cred->pid, (long)cred->uid, (long)cred->gid);
-		if (!cfg->raw)
-			tell_refused(conn, cfg->type, PROTO_REFUSE_POLICY);
+		if (!l->raw)
+			tell_refused(conn, l->type, PROTO_REFUSE_POLICY);
 		close(conn);
 		errno = EPERM;
 		return -1;
@@ -374,7 +376,7 @@ static int accept_sender(const struct listener *l, struct ancil_cred *cred)
  */
 static int said_anything(const struct listener *l, int conn, long long deadline)
 {
-	struct frame_conn c = { .sock = conn, .type = l->cfg->type, .deadline = deadline };
+	struct frame_conn c = { .sock = conn, .type = l->type, .deadline = deadline };
 	struct pollfd p = { .fd = conn, .events = POLLIN };
 	int queued = 0;
 
@@ -467,7 +469,7 @@ static int next_sender(struct listener *l, listener_handler *h, void *arg, int *
 	long long deadline = frame_deadline(cfg->timeout_ms ? cfg->timeout_ms : LISTENER_DELIVERY_MS);
 	int conn = -1, status;
 
-	if (cfg->type == SOCK_DGRAM) {
+	if (l->type == SOCK_DGRAM) {
 		status = receive_datagram(l, &d);
 		if (status) {
 			frame_batch_free(&d.b);

@@ -18,7 +18,7 @@ struct listener_cfg {
 	const char *cmd;		/* "listen", "recv": for messages */
 	const char *path;		/* SOCKET; NULL with inherit */
 	int inherit;			/* the socket comes from LISTEN_FDS */
-	int type;			/* SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM */
+	int type;			/* SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM (--inherit: ignored) */
 	int raw;			/* one plain message instead of fdrelay's framing */
 	mode_t mode;
 	long max_fds;			/* descriptors one sender may send */
@@ -53,6 +53,8 @@ typedef int listener_handler(struct delivery *d, void *arg);
 
 struct listener {
 	const struct listener_cfg *cfg;
+	int type;			/* the socket's type (an inherited one's own) */
+	int raw;			/* raw messages: --raw, --dgram, or an inherited datagram socket */
 	int sock;			/* listening (or bound datagram) socket */
 	int conn;			/* --inherit of a connected socket: the one sender */
 	struct sock_file file;		/* what to remove at the end */
