@@ -130,6 +130,11 @@ t_ok "once stopped, it removes its socket file" wait_gone "$S"
 # ---- Output that cannot be written is an error ----------------------------------
 
 for target in /dev/full closed; do
+	if [ "$target" = closed ] && [ -n "${FDRELAY_VALGRIND:-}" ]; then
+		t_skip "valgrind opens its log on the closed descriptor" "recv with its standard output closed exits 1"
+		t_skip "valgrind opens its log on the closed descriptor" "and says standard output failed (closed)"
+		continue
+	fi
 	# shellcheck disable=SC2016 # the inner shell's arguments
 	bg_listen sh -c 'if [ "$1" = closed ]; then exec "$2" recv "$3" >&-; else exec "$2" recv "$3" >"$1"; fi' \
 		_ "$target" "$FDRELAY" "$S"
@@ -144,6 +149,10 @@ for case in "--help|" "--version|" "send --help|send: " "help|help: " "describe 
 	# shellcheck disable=SC2086
 	"$FDRELAY" $args >/dev/full 2>/dev/null
 	t_is "$?" 1 "fdrelay $args >/dev/full exits 1"
+	if [ -n "${FDRELAY_VALGRIND:-}" ]; then
+		t_skip "valgrind opens its log on the closed descriptor" "fdrelay $args >&- exits 1 saying standard output is closed"
+		continue
+	fi
 	# shellcheck disable=SC2086
 	"$FDRELAY" $args >&- 2>"$T/e"
 	t_is "$?:$(cat "$T/e")" "1:fdrelay: ${case#*|}standard output is closed" \
@@ -166,8 +175,11 @@ if ! command -v strace >/dev/null 2>&1; then
 elif [ -n "${FDRELAY_VALGRIND:-}" ]; then
 	t_skip "strace would trace valgrind, not fdrelay" "a message goes to stderr in one write(2)"
 else
-	strace -f -e trace=write -o "$T/strace" "$FDRELAY" send "$T/nothing" 2>/dev/null
-	t_is "$(grep -c 'write(2,' "$T/strace")" 1 "a message goes to stderr in one write(2), so lines never interleave"
+	# (Lines of a sanitizer's own, "==PID==...", are not fdrelay's.)
+	strace -f -s 4096 -e trace=write -o "$T/strace" "$FDRELAY" send "$T/nothing" 2>/dev/null
+	t_is "$(grep 'write(2,' "$T/strace" | grep -v 'write(2, "==' | sed 's/^[0-9]* *//; s/, [0-9]*) *= [0-9]*$//')" \
+		"write(2, \"fdrelay: send: connect $T/nothing: nothing is there (no listener has bound it; --retry waits for one)\\n\"" \
+		"a message goes to stderr in one write(2), so lines never interleave"
 fi
 
 # ---- One delivery deadline, from accept -------------------------------------------
@@ -210,6 +222,8 @@ silent=$!
 sleep 0.3
 run tmo "$FDRELAY" send -t 5 "$S" /dev/null
 t_is "$st" 0 "recv -k serves a sender while another one, connected first, sends nothing"
+n=0
+until grep -q '^sender' "$T/rk" || [ "$n" -gt 200 ]; do sleep 0.05; n=$((n + 1)); done
 kill "$rjob" "$silent" 2>/dev/null
 wait "$rjob" "$silent" 2>/dev/null
 t_is "$(grep -c '^sender' "$T/rk")" 1 "and describes that sender"
