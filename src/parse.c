@@ -181,3 +181,60 @@ const char *parse_basename(const char *path)
 
 	return slash && slash[1] ? slash + 1 : path;
 }
+
+int parse_address(const char *s, struct parse_addr *a, const char **why)
+{
+	const char *colon, *host;
+	size_t hostlen;
+	long port;
+
+	memset(a, 0, sizeof(*a));
+	*why = "expected tcp:HOST:PORT, udp:HOST:PORT, unix:PATH or unix:@NAME";
+	if (!strncmp(s, "unix:", 5)) {
+		a->kind = PARSE_ADDR_UNIX;
+		a->path = s + 5;
+		if (!a->path[0] || !strcmp(a->path, "@")) {
+			*why = "unix: needs a PATH or @NAME";
+			return fail(EINVAL);
+		}
+		return 0;
+	}
+	if (!strncmp(s, "tcp:", 4))
+		a->kind = PARSE_ADDR_TCP;
+	else if (!strncmp(s, "udp:", 4))
+		a->kind = PARSE_ADDR_UDP;
+	else
+		return fail(EINVAL);
+	host = s + 4;
+	colon = strrchr(host, ':');
+	if (!colon) {
+		*why = "no :PORT (0 picks a free one)";
+		return fail(EINVAL);
+	}
+	hostlen = (size_t)(colon - host);
+	if (hostlen && host[0] == '[') {
+		if (host[hostlen - 1] != ']' || hostlen < 3) {
+			*why = "an IPv6 address goes in brackets: [::1]";
+			return fail(EINVAL);
+		}
+		host++;
+		hostlen -= 2;
+	} else if (memchr(host, ':', hostlen)) {
+		*why = "an IPv6 address goes in brackets: tcp:[::1]:PORT";
+		return fail(EINVAL);
+	}
+	if (hostlen >= sizeof(a->host)) {
+		*why = "the host is too long";
+		return fail(EINVAL);
+	}
+	if ((port = parse_ulong(colon + 1, 65535)) == -1) {
+		*why = "PORT is a number from 0 to 65535";
+		return fail(EINVAL);
+	}
+	memcpy(a->host, host, hostlen);
+	a->host[hostlen] = '\0';
+	if (!strcmp(a->host, "*"))
+		a->host[0] = '\0';
+	a->port = (unsigned)port;
+	return 0;
+}

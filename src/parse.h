@@ -53,4 +53,25 @@ size_t parse_name_make(const char *text, size_t len, char *out);
 /* The last component of path: after its last '/', or all of it when none or when path ends in '/'. */
 const char *parse_basename(const char *path);
 
+/* What --listen-on=ADDRESS asks for. */
+enum parse_addr_kind {
+	PARSE_ADDR_TCP = 1,	/* tcp:HOST:PORT, listening */
+	PARSE_ADDR_UDP,		/* udp:HOST:PORT, bound */
+	PARSE_ADDR_UNIX		/* unix:PATH or unix:@NAME, listening */
+};
+
+struct parse_addr {
+	enum parse_addr_kind kind;
+	char host[256];		/* tcp, udp: the host, brackets removed; "" for any */
+	unsigned port;		/* tcp, udp: 0 picks a free port */
+	const char *path;	/* unix: PATH or @NAME, pointing into the text parsed */
+};
+
+/*
+ * Parses an ADDRESS of --listen-on: tcp:HOST:PORT, udp:HOST:PORT (HOST an
+ * IPv4 address, [IPv6], a name, or empty or * for any), unix:PATH or
+ * unix:@NAME.  Returns 0, or -1 (EINVAL) with *why saying what is wrong.
+ */
+int parse_address(const char *s, struct parse_addr *a, const char **why);
+
 #endif

@@ -112,6 +112,40 @@ static void test_names(void)
 	    !strcmp(parse_basename("dir/"), "dir/"), "parse_basename takes the last component");
 }
 
+static void test_address(void)
+{
+	static const struct {
+		const char *s;
+		int kind;
+		const char *host, *path;
+		unsigned port;
+	} good[] = {
+		{ "tcp:127.0.0.1:8080", PARSE_ADDR_TCP, "127.0.0.1", NULL, 8080 },
+		{ "udp:localhost:0", PARSE_ADDR_UDP, "localhost", NULL, 0 },
+		{ "tcp:[::1]:65535", PARSE_ADDR_TCP, "::1", NULL, 65535 },
+		{ "tcp::80", PARSE_ADDR_TCP, "", NULL, 80 },
+		{ "tcp:*:80", PARSE_ADDR_TCP, "", NULL, 80 },
+		{ "unix:/run/x.sock", PARSE_ADDR_UNIX, "", "/run/x.sock", 0 },
+		{ "unix:@name", PARSE_ADDR_UNIX, "", "@name", 0 },
+	};
+	static const char *const bad[] = { "tcp:127.0.0.1", "tcp:::1:80", "tcp:[::1:80", "tcp:[]:80",
+		"tcp:h:65536", "tcp:h:-1", "tcp:h:x", "tcp:h:", "sctp:h:1", "127.0.0.1:80", "unix:", "unix:@",
+		"", NULL };
+	struct parse_addr a;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(parse_address(good[i].s, &a, &why) == 0 && (int)a.kind == good[i].kind &&
+		    !strcmp(a.host, good[i].host) && a.port == good[i].port &&
+		    (good[i].path ? a.path && !strcmp(a.path, good[i].path) : !a.path),
+		    "--listen-on '%s' parses", good[i].s);
+	for (const char *const *s = bad; *s; s++) {
+		why = NULL;
+		ok(parse_address(*s, &a, &why) == -1 && errno == EINVAL && why && *why,
+		    "--listen-on '%s' is refused, saying why (%s)", *s, why ? why : "-");
+	}
+}
+
 int main(void)
 {
 	test_ulong();
@@ -120,5 +154,6 @@ int main(void)
 	test_utf8();
 	test_unescape();
 	test_names();
+	test_address();
 	return done_testing();
 }
