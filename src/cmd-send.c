@@ -17,6 +17,7 @@
 
 static struct poptOption send_options[] = {
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, source_options, 0, "Descriptors to send, in command-line order (and FILE operands):", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, source_stdio_option, 0, NULL, NULL },
 	{ "wait", 'W', POPT_ARG_NONE, NULL, OPT_WAIT, "wait for the listener's program and exit with its status", NULL },
 	{ "timeout", 't', POPT_ARG_STRING, NULL, OPT_TIMEOUT, "give up opening, connecting and delivering after SECONDS (exit 124)", "SECONDS" },
 	{ "retry", 'R', POPT_ARG_NONE, NULL, OPT_RETRY, "retry while the socket is missing or refuses, until the timeout (default 10 s)", NULL },
@@ -226,7 +227,7 @@ static int send_exec(struct opts *o)
 		sig_timeout_arm(ms);
 	}
 	/* Before the signal pipe exists: it must not take the number of a closed -d N. */
-	if ((status = sources_open(&o->src, "send", cl.timeout_prefix)) != 0)
+	if ((status = sources_open(&o->src, "send", cl.timeout_prefix, o->verbose)) != 0)
 		return status;
 	if (o->wait && sig_catch(forwarded) == -1) {
 		fdr_warn("send: catch signals");

@@ -78,7 +78,7 @@
  *   U+FFFD.  Fields that do not apply are absent, never null (except
  *   name).
  */
-#include "config.h"
+#include "os.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -103,7 +103,6 @@
 #include "describe.h"
 #include "parse.h"
 
-#define ADDR_MAX (sizeof(struct sockaddr_storage) * 4 + 8)
 
 /* Everything describe_fd() found out about one descriptor. */
 struct desc {
@@ -122,7 +121,7 @@ struct desc {
 	/* sockets */
 	int is_sock;
 	const char *family, *socktype, *state;
-	char local[ADDR_MAX], peer[ADDR_MAX];
+	char local[DESCRIBE_ADDR_MAX], peer[DESCRIBE_ADDR_MAX];
 	size_t locallen, peerlen;
 	int have_local, have_peer, creds;	/* creds: 1 known, -1 unknown */
 	long peer_pid, peer_uid, peer_gid;
@@ -278,9 +277,7 @@ static void classify(struct desc *d, const struct stat *st, int have_st)
 		}
 }
 
-/* Formats a socket address of len bytes into buf (ADDR_MAX), setting *n. */
-static void format_addr(const struct sockaddr_storage *ss, socklen_t len,
-    char *buf, size_t *n)
+void describe_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf, size_t *n)
 {
 	char host[INET6_ADDRSTRLEN];
 	int k = 0;
@@ -309,12 +306,12 @@ static void format_addr(const struct sockaddr_storage *ss, socklen_t len,
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 
 		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		k = snprintf(buf, ADDR_MAX, "%s:%u", host, ntohs(sin->sin_port));
+		k = snprintf(buf, DESCRIBE_ADDR_MAX, "%s:%u", host, ntohs(sin->sin_port));
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 
 		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		k = snprintf(buf, ADDR_MAX, "[%s]:%u", host, ntohs(sin6->sin6_port));
+		k = snprintf(buf, DESCRIBE_ADDR_MAX, "[%s]:%u", host, ntohs(sin6->sin6_port));
 	}
 	*n = k > 0 ? (size_t)k : 0;
 }
@@ -364,7 +361,7 @@ static void sock_query(struct desc *d, int s)
 	len = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(s, (struct sockaddr *)&ss, &len) == 0) {
-		format_addr(&ss, len, d->local, &d->locallen);
+		describe_addr(&ss, len, d->local, &d->locallen);
 		d->have_local = ss.ss_family == AF_UNIX || d->locallen > 0;
 	}
 	len = sizeof(v);
@@ -381,7 +378,7 @@ static void sock_query(struct desc *d, int s)
 	memset(&ss, 0, sizeof(ss));
 	if (getpeername(s, (struct sockaddr *)&ss, &len) == 0) {
 		d->state = "connected";
-		format_addr(&ss, len, d->peer, &d->peerlen);
+		describe_addr(&ss, len, d->peer, &d->peerlen);
 		d->have_peer = ss.ss_family == AF_UNIX || d->peerlen > 0;
 	} else {
 		d->state = errno == ENOTCONN ? "unconnected" : "unknown";
@@ -439,21 +436,13 @@ static void sock_guess(struct desc *d, const char *link)
  */
 static int copy_fd(pid_t pid, int fd)
 {
-#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int c;
+	int pfd = os_pidfd_open(pid), c;
 
 	if (pfd < 0)
 		return -1;
-	c = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+	c = os_pidfd_getfd(pfd, fd);
 	close(pfd);
 	return c;
-#else
-	(void)pid;
-	(void)fd;
-	errno = ENOSYS;
-	return -1;
-#endif
 }
 
 static const char *clock_name(int id, char *buf, size_t n)

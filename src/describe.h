@@ -11,6 +11,10 @@
 
 #include <stdio.h>
 #include <sys/types.h>
+#include <sys/socket.h>
+
+/* Room describe_addr() needs. */
+#define DESCRIBE_ADDR_MAX (sizeof(struct sockaddr_storage) * 4 + 8)
 
 /*
  * Describes descriptor fd of process pid (0: this process) as one line of
@@ -30,6 +34,13 @@ char *describe_names(pid_t pid, size_t *n);
 
 /* The name of descriptor fd among the n names of describe_names(), or NULL. */
 const char *describe_name(const char *names, size_t n, int fd);
+
+/*
+ * A socket address of len bytes as text, into buf (DESCRIBE_ADDR_MAX
+ * bytes), not NUL-terminated: *n bytes of a path, @ABSTRACT,
+ * HOST:PORT or [HOST6]:PORT (0 bytes for an unnamed unix socket).
+ */
+void describe_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf, size_t *n);
 
 /*
  * The open descriptors of pid (0: this process, without the one used to

@@ -208,4 +208,46 @@ static inline void os_close_from(int low)
 }
 
 
+/*
+ * pidfds (Linux 5.3+ pidfd_open, 5.6+ pidfd_getfd, 5.1+ pidfd_send_signal),
+ * by system call number: older C libraries lack the wrappers.  Elsewhere
+ * they fail with ENOSYS.  PIDFS_MAGIC tells pidfds that live on pidfs
+ * (Linux 6.9+), whose inode numbers identify a process (LISTEN_PIDFDID).
+ */
+#define OS_PIDFS_MAGIC 0x50494446
+static inline int os_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static inline int os_pidfd_getfd(int pidfd, int fd)
+{
+#ifdef SYS_pidfd_getfd
+	return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+#else
+	(void)pidfd;
+	(void)fd;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* 0 while the process pidfd refers to is alive (signal 0), else -1 (ESRCH). */
+static inline int os_pidfd_alive(int pidfd)
+{
+#ifdef SYS_pidfd_send_signal
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+#else
+	(void)pidfd;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 #endif
