@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include "fdrelay.h"
@@ -44,7 +46,8 @@ static size_t plan_fds(const struct spawn *s, int *dst)
 /*
  * In the child: puts fds[i] at dst[i], not close-on-exec, for all n targets
  * below top, moving a descriptor out of the way only when a placement would
- * overwrite it, so that n descriptors need few more than n numbers.  Keeps
+ * overwrite it, so that n descriptors need few more than n numbers.  A
+ * source placed elsewhere is closed, unless it is 0, 1 or 2.  Keeps
  * *errfd (updated) out of [0, top).  Returns 0 or -1.
  */
 static int place_fds(int *fds, const int *dst, size_t n, int top, int *errfd)
@@ -88,7 +91,9 @@ static int place_fds(int *fds, const int *dst, size_t n, int top, int *errfd)
 			goto fail;
 		if (fds[i] < top)
 			at[fds[i]] = -1;
-		close(fds[i]);
+		/* 0, 1, 2 given as sources (exec -i -o -e) stay the program's own too. */
+		if (fds[i] > 2)
+			close(fds[i]);
 		fds[i] = t;
 		at[t] = (int)i;
 	}
@@ -133,6 +138,27 @@ static void set_env_num(const char *var, long v)
 	setenv(var, buf, 1);
 }
 
+/*
+ * LISTEN_PIDFDID (systemd 259): the inode number of a pidfd for this very
+ * process, when pidfds live on pidfs (Linux 6.9+), where that number names
+ * the process for good; unset otherwise.
+ */
+static void set_pidfdid(void)
+{
+	int pfd = os_pidfd_open(getpid());
+	struct statfs sf;
+	struct stat st;
+	char buf[32];
+
+	if (pfd == -1)
+		return;
+	if (fstatfs(pfd, &sf) == 0 && sf.f_type == OS_PIDFS_MAGIC && fstat(pfd, &st) == 0) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.st_ino);
+		setenv("LISTEN_PIDFDID", buf, 1);
+	}
+	close(pfd);
+}
+
 /* The environment of a program with nother descriptors from 3 (dst says which). */
 static int set_environment(const struct spawn *s, const int *dst, size_t nother)
 {
@@ -160,6 +186,7 @@ static int set_environment(const struct spawn *s, const int *dst, size_t nother)
 	}
 	if (s->message && parse_text_ok(s->message, s->msglen))
 		setenv("FDRELAY_MESSAGE", s->message, 1);
+	set_pidfdid();
 	return 0;
 }
 
@@ -181,29 +208,63 @@ static void set_nofile(size_t top)
 }
 
 /*
- * In the child: places the descriptors, closes every other one at exec,
- * sets the environment and the limit, and executes the program.  Never
- * returns: on failure the errno goes to errfd and the child exits 126 or
- * 127.
+ * In the process about to become the program: places the descriptors,
+ * marks every other one close-on-exec, and sets the signals, the
+ * environment and the limit.  *errfd (-1, or where failures are to be
+ * reported) is kept out of the way.  Returns 0 or -1 with errno.
  */
-static _Noreturn void child(const struct spawn *s, int *dst, size_t nother, int errfd)
+static int prepare(const struct spawn *s, int *dst, size_t nother, int *errfd)
 {
 	size_t top = 3 + nother;
-	int e;
 
 	sig_child_reset();
-	if (place_fds(s->fds, dst, s->n, (int)top, &errfd) == -1)
-		goto fail;
+	if (place_fds(s->fds, dst, s->n, (int)top, errfd) == -1)
+		return -1;
 	/* Everything else, inherited or ours, closes at exec. */
 	os_cloexec_from((int)top);
 	if (set_environment(s, dst, nother) == -1)
-		goto fail;
+		return -1;
 	set_nofile(top);
-	execvp(s->argv[0], s->argv);
-fail:
+	return 0;
+}
+
+/* The exit status of a program that could not be run (errno e), as a shell gives it. */
+static int not_run(int e)
+{
+	return e == ENOENT || e == ENOTDIR ? FDR_EXIT_NOTFOUND : FDR_EXIT_NOEXEC;
+}
+
+/* In the child: prepares and executes; on failure the errno goes to errfd. */
+static _Noreturn void child(const struct spawn *s, int *dst, size_t nother, int errfd)
+{
+	int e;
+
+	if (prepare(s, dst, nother, &errfd) == 0)
+		execvp(s->argv[0], s->argv);
 	e = errno;
 	(void)!write(errfd, &e, sizeof(e));
-	_exit(e == ENOENT || e == ENOTDIR ? FDR_EXIT_NOTFOUND : FDR_EXIT_NOEXEC);
+	_exit(not_run(e));
+}
+
+int spawn_exec(const struct spawn *s)
+{
+	int *dst = calloc(s->n + 1, sizeof(int));
+	int err = fcntl(2, F_DUPFD_CLOEXEC, 3), e;
+
+	if (!dst || err == -1) {
+		fdr_warn("%s: run %s", s->cmd, s->argv[0]);
+		free(dst);
+		return FDR_EXIT_FAIL;
+	}
+	if (prepare(s, dst, plan_fds(s, dst), &err) == 0)
+		execvp(s->argv[0], s->argv);
+	/* Say so on the caller's own standard error, whatever was placed on 2. */
+	e = errno;
+	dup2(err, 2);
+	errno = e;
+	fdr_warn("%s: run %s", s->cmd, s->argv[0]);
+	free(dst);
+	return not_run(e);
 }
 
 /* A SIGNAL frame from the sender that waits: forwarded; anything else ends listening to it. */

@@ -36,4 +36,12 @@ struct spawn {
  */
 int spawn_run(const struct spawn *s, struct frame_conn **conn, int frame_ms, int *signal);
 
+/*
+ * Replaces this process with the program, set up as spawn_run() sets up
+ * its child (LISTEN_PID is then this process's own pid).  Returns only
+ * when it could not: the exit status (126 or 127, 1), after a message on
+ * the standard error fdrelay was started with.
+ */
+int spawn_exec(const struct spawn *s);
+
 #endif

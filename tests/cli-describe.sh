@@ -298,8 +298,13 @@ if [ -n "$held" ]; then
 		"--pid reports close-on-exec for a descriptor that has it"
 	t_like "$(printf '%s\n' "$out" | sed -n 2p)" "^$fb: regular file $T/a.txt, read-only, nonblock, offset 0" \
 		"--pid reports nonblock and no cloexec for one without it"
-	t_like "$(printf '%s\n' "$out" | sed -n 3p)" "^$fs: socket unix stream connected .*, peer unnamed, peer pid $held uid $(id -u) " \
-		"--pid inspects another process's socket, peer credentials included, when allowed"
+	if [ -n "${FDRELAY_VALGRIND:-}" ]; then
+		t_skip "valgrind 3.19 does not know pidfd_getfd, which copies another process's socket" \
+			"--pid inspects another process's socket, peer credentials included, when allowed"
+	else
+		t_like "$(printf '%s\n' "$out" | sed -n 3p)" "^$fs: socket unix stream connected .*, peer unnamed, peer pid $held uid $(id -u) " \
+			"--pid inspects another process's socket, peer credentials included, when allowed"
+	fi
 	kill "$held"
 else
 	t_skip "python holder did not start" "--pid close-on-exec"
@@ -324,6 +329,11 @@ t_is "$(printf '%s\n' "$out" | head -n 1 | cut -d' ' -f2-)" "0 ''" \
 	"without operands describe succeeds silently"
 got=$(printf '%s\n' "$out" | sed 1d | "$PY" -c 'import json, sys
 print(" ".join(str(json.loads(l)["fd"]) for l in sys.stdin))')
-t_is "$got" "0 1 2 $fa" "without operands describe lists exactly its open descriptors, not the one it reads /proc/self/fd with"
+if [ -n "${FDRELAY_VALGRIND:-}" ]; then
+	t_skip "valgrind's own descriptors are open in the process too" \
+		"without operands describe lists exactly its open descriptors, not the one it reads /proc/self/fd with"
+else
+	t_is "$got" "0 1 2 $fa" "without operands describe lists exactly its open descriptors, not the one it reads /proc/self/fd with"
+fi
 
 t_done
