@@ -103,6 +103,6 @@ const struct cmd_entry cmd_listen_entry = {
 	.args = "[OPTIONS] SOCKET [--] PROGRAM [ARG...]",
 	.summary = "accept senders and run a program on what each one sends",
 	.options = listen_options,
-	.takes_program = 1,
+	.takes_program = CMD_PROGRAM_AFTER_SOCKET,
 	.exec = listen_exec,
 };

@@ -64,12 +64,16 @@ struct cmd_entry {
 	const char *args;		/* what --help shows after the name */
 	const char *summary;		/* one line, for fdrelay help */
 	struct poptOption *options;
-	int file_operands;		/* operands after the first are FILEs, among the sources */
-	int takes_program;		/* [--] PROGRAM [ARG...] after the first operand */
+	int file_operands;		/* FILE operands, among the sources: after SOCKET (1), or all (2) */
+	int takes_program;		/* CMD_PROGRAM_*: where PROGRAM [ARG...] starts, or 0 */
 	int (*exec)(struct opts *o);
 };
 
-extern const struct cmd_entry cmd_send_entry, cmd_listen_entry, cmd_recv_entry, cmd_describe_entry;
+#define CMD_PROGRAM_AFTER_SOCKET 1	/* listen: SOCKET [--] PROGRAM */
+#define CMD_PROGRAM_AFTER_DASHDASH 2	/* exec: ... -- PROGRAM */
+
+extern const struct cmd_entry cmd_send_entry, cmd_listen_entry, cmd_recv_entry, cmd_describe_entry,
+    cmd_exec_entry;
 
 /* listen's and recv's listener settings from o; 0 or FDR_EXIT_USAGE after a message. */
 struct listener_cfg;

@@ -18,6 +18,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_listen_entry,
 	&cmd_recv_entry,
 	&cmd_describe_entry,
+	&cmd_exec_entry,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -175,12 +176,13 @@ static int takes_arg(const struct poptOption *t, const char *lng, size_t lnglen,
 }
 
 /*
- * Where the program begins in a command line like listen's: after the
- * options and, unless --inherit, the SOCKET operand.  Options may come
- * before or after SOCKET; "--" ends them.  Returns argc when there is no
- * program.
+ * Where the program begins: with CMD_PROGRAM_AFTER_SOCKET (listen), after
+ * the options and, unless --inherit, the SOCKET operand, options coming
+ * before or after SOCKET and "--" ending them; with
+ * CMD_PROGRAM_AFTER_DASHDASH (exec), after the first "--" that is not an
+ * option's value.  Returns argc when there is no program.
  */
-static int program_start(int argc, const char **argv, const struct poptOption *table)
+static int program_start(int argc, const char **argv, const struct poptOption *table, int how)
 {
 	int inherit = 0, operands = 0;
 
@@ -188,11 +190,11 @@ static int program_start(int argc, const char **argv, const struct poptOption *t
 		const char *a = argv[i];
 
 		if (!strcmp(a, "--")) {
-			i += inherit || operands ? 1 : 2;
+			i += how == CMD_PROGRAM_AFTER_DASHDASH || inherit || operands ? 1 : 2;
 			return i < argc ? i : argc;
 		}
 		if (a[0] != '-' || !a[1]) {
-			if (operands == (inherit ? 0 : 1))
+			if (how == CMD_PROGRAM_AFTER_SOCKET && operands == (inherit ? 0 : 1))
 				return i;
 			operands++;
 		} else if (a[1] == '-') {
@@ -215,7 +217,7 @@ static int operand(const struct cmd_entry *e, struct opts *o, const char *arg)
 {
 	char **args;
 
-	if (e->file_operands && o->nargs == 1)
+	if (e->file_operands && o->nargs >= (size_t)(e->file_operands == 1))
 		return source_option(&o->src, SOURCE_OPT_FILE, arg, o->cmd);
 	if (!(args = realloc(o->args, (o->nargs + 2) * sizeof(*args))) || !(args[o->nargs] = strdup(arg))) {
 		if (args)
@@ -237,7 +239,7 @@ static int operand(const struct cmd_entry *e, struct opts *o, const char *arg)
 static int parse(const struct cmd_entry *e, int argc, const char **argv, struct opts *o, poptContext *con)
 {
 	static char name[64];
-	int split = e->takes_program ? program_start(argc, argv, e->options) : argc;
+	int split = e->takes_program ? program_start(argc, argv, e->options, e->takes_program) : argc;
 	int rc, status = 0;
 
 	snprintf(name, sizeof(name), "fdrelay %s", e->name);

@@ -26,8 +26,8 @@
  *
  * one "fd" line per descriptor, DEV and INO in decimal (as stat -c %d:%i
  * prints them), KIND "file", "dir", "fifo", "chr", "socket-unix-stream"
- * (or -seqpacket, -dgram) with "-listening" for a listening socket, or
- * "other".  "others" lists the descriptors above 2 that are open but not
+ * (or -seqpacket, -dgram; socket-inet-... and socket-inet6-... likewise)
+ * with "-listening" for a listening socket, or "other".  "others" lists the descriptors above 2 that are open but not
  * passed ("-" when none).  Exits 1, after a message on stderr, when
  * libsystemd reports an error, a passed descriptor was close-on-exec at
  * exec (so it could not have been inherited) or is not open, or LISTEN_*
@@ -56,6 +56,16 @@ static const char *socket_kind(int fd)
 		    sd_is_socket(fd, AF_UNIX, types[i].type, 1) > 0 ? "-listening" : "");
 		return buf;
 	}
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		for (int f = 0; f < 2; f++) {
+			int family = f ? AF_INET6 : AF_INET;
+
+			if (sd_is_socket_inet(fd, family, types[i].type, -1, 0) <= 0)
+				continue;
+			snprintf(buf, sizeof(buf), "socket-%s-%s%s", f ? "inet6" : "inet", types[i].name,
+			    sd_is_socket(fd, family, types[i].type, 1) > 0 ? "-listening" : "");
+			return buf;
+		}
 	return sd_is_socket(fd, AF_UNSPEC, 0, -1) > 0 ? "socket-other" : "other";
 }
 
