@@ -8,7 +8,7 @@
 MAN=$TOP_SRCDIR/docs/fdrelay.1
 COMP=$TOP_SRCDIR/docs/completion/fdrelay
 README=$TOP_SRCDIR/README.md
-SUBS="send listen recv describe"
+SUBS="send listen recv describe exec"
 
 # Examples find the fdrelay under test first on PATH, also as another user.
 chmod 0755 "$T"
@@ -60,6 +60,7 @@ man_opts() {
 # options every subcommand takes are listed in DESCRIPTION itself.
 man_sections() {
 	case $1 in
+	send | exec) echo "DESCRIPTION|fdrelay $1|Descriptor sources" ;;
 	listen) echo "DESCRIPTION|fdrelay listen|Socket and sender options" ;;
 	recv) echo "DESCRIPTION|fdrelay recv|Socket and sender options" ;;
 	*) echo "DESCRIPTION|fdrelay $1" ;;
@@ -94,8 +95,8 @@ t_is "$man_subs" "$usage_subs" "the SYNOPSIS shows every subcommand of fdrelay -
 statuses=$(awk '/^\.Sh EXIT STATUS/ { s = 1; next } /^\.S[hs] / { s = 0 } s && /^\.It [0-9]/ { print $2 }' "$MAN" | tr '\n' ' ')
 t_is "$statuses" "0 1 2 3 124 126 127 " "EXIT STATUS lists the statuses 0, 1, 2, 3, 124, 126 and 127"
 envs=$(awk '/^\.Sh ENVIRONMENT/ { s = 1; next } /^\.S[hs] / { s = 0 } s && /^\.It Ev / { for (i = 3; i <= NF; i++) if ($i != ",") print $i }' "$MAN" | sort | tr '\n' ' ')
-t_is "$envs" "FDRELAY_MESSAGE FDRELAY_PEER_GID FDRELAY_PEER_PID FDRELAY_PEER_UID LISTEN_FDNAMES LISTEN_FDS LISTEN_PID " \
-    "ENVIRONMENT documents every variable listen gives its program"
+t_is "$envs" "FDRELAY_MESSAGE FDRELAY_PEER_GID FDRELAY_PEER_PID FDRELAY_PEER_UID LISTEN_FDNAMES LISTEN_FDS LISTEN_PID LISTEN_PIDFDID " \
+    "ENVIRONMENT documents every variable listen and exec give their program"
 
 # ---- examples ----------------------------------------------------------------
 
@@ -334,9 +335,9 @@ else
 	run bash -c '. "$1" && complete -p fdrelay' _ "$COMP"
 	t_is "$st:$out$err" "0:complete -F _fdrelay fdrelay" \
 	    "the completion loads in bash without a message and registers _fdrelay for fdrelay"
-	t_is "$(comp fdrelay '')" "--help --version describe help listen recv send " \
-	    "fdrelay <TAB> offers the four subcommands, help, --help and --version"
-	t_is "$(comp fdrelay help '')" "describe listen recv send " \
+	t_is "$(comp fdrelay '')" "--help --version describe exec help listen recv send " \
+	    "fdrelay <TAB> offers the five subcommands, help, --help and --version"
+	t_is "$(comp fdrelay help '')" "describe exec listen recv send " \
 	    "fdrelay help <TAB> offers the subcommands"
 	t_is "$(comp fdrelay send --st)" "--stderr --stdin --stdio --stdout " \
 	    "fdrelay send --st<TAB> offers --stdin --stdout --stderr --stdio"
@@ -352,6 +353,12 @@ else
 	    "fdrelay listen SOCKET <TAB> completes PROGRAM as a command"
 	t_like "$(comp fdrelay listen --inherit s)" "(^| )sh " \
 	    "fdrelay listen --inherit <TAB> completes PROGRAM as a command"
+	t_like "$(comp fdrelay exec -l tcp:127.0.0.1:80 alpha.txt -- s)" "(^| )sh " \
+	    "fdrelay exec ... -- <TAB> completes PROGRAM as a command"
+	t_is "$(comp fdrelay exec alp)" "alpha.txt alpine.sock " \
+	    "fdrelay exec <TAB> before -- completes FILEs"
+	t_like "$(comp fdrelay exec --grab "$$:")" "^$$:0 " \
+	    "fdrelay exec --grab PID:<TAB> offers that process's descriptors"
 	t_is "$(comp fdrelay listen alp)" "alpha.txt alpine.sock " \
 	    "fdrelay listen <TAB> completes the SOCKET as a file name, not a command"
 	t_like "$(comp fdrelay describe --pid "$$")" "(^| )$$ " \
