@@ -250,4 +250,15 @@ static inline int os_pidfd_alive(int pidfd)
 #endif
 }
 
+/*
+ * Bytes waiting in a stdio stream's buffer: __fpending (glibc, musl, the
+ * BSDs' stdio_ext.h), or "some, maybe" (1) where it is missing.
+ */
+#ifdef HAVE___FPENDING
+#include <stdio_ext.h>
+#define os_fpending(f) __fpending(f)
+#else
+#define os_fpending(f) ((void)(f), (size_t)1)
+#endif
+
 #endif
