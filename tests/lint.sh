@@ -4,7 +4,7 @@
 . "${TESTS_SRCDIR:-$(dirname "$0")}/lib.sh"
 
 cd "$TOP_SRCDIR" || exit 99
-for f in tests/*.sh tests/fuzz/run.sh tests/bench/bench-cli.sh docs/demo.sh autogen.sh .ci/run; do
+for f in tests/*.sh tests/fuzz/run.sh tests/bench/bench-cli.sh tests/bench/bench-exec.sh docs/demo.sh autogen.sh .ci/run; do
 	[ -f "$f" ] || continue
 	if ! command -v shellcheck >/dev/null 2>&1; then
 		t_skip "shellcheck is not installed" "$f passes shellcheck"
