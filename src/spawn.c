@@ -261,6 +261,10 @@ int spawn_exec(const struct spawn *s)
 	/* Say so on the caller's own standard error, whatever was placed on 2. */
 	e = errno;
 	dup2(err, 2);
+	close(err);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->fds[i] > 2)
+			close(s->fds[i]);
 	errno = e;
 	fdr_warn("%s: run %s", s->cmd, s->argv[0]);
 	free(dst);
