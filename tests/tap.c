@@ -1,4 +1,4 @@
-/* tap.c - a small TAP producer and descriptor-leak checks for the C tests. */
+/* tap.c - a small TAP producer, descriptor-leak checks and helpers for the C tests. */
 #include "config.h"
 
 #include <dirent.h>
@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -153,4 +155,42 @@ int fd_same_file(int a, int b)
 	if (fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
 		return 0;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+void test_pair(int type, int sv[2])
+{
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == -1) {
+		perror("socketpair");
+		exit(99);
+	}
+}
+
+void test_close2(int sv[2])
+{
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int test_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+pid_t test_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(99);
+	}
+	if (pid == 0)
+		alarm(20);
+	return pid;
 }

@@ -1,8 +1,9 @@
-/* tap.h - a small TAP producer and descriptor-leak checks for the C tests. */
+/* tap.h - a small TAP producer, descriptor-leak checks and helpers for the C tests. */
 #ifndef FDRELAY_TAP_H
 #define FDRELAY_TAP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Reports one test; returns cond. */
 int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -31,5 +32,13 @@ int fd_is_open(int fd);
 int fd_is_cloexec(int fd);
 /* 1 if a and b refer to the same open file (st_dev and st_ino). */
 int fd_same_file(int a, int b);
+
+/* A socketpair(AF_UNIX, type) close-on-exec into sv, or exit 99. */
+void test_pair(int type, int sv[2]);
+void test_close2(int sv[2]);
+/* fork(), or exit 99; the child gets 20 s (alarm) before it is killed. */
+pid_t test_fork(void);
+/* The exit status of child pid (128+N for signal N), waited for through EINTR; -1. */
+int test_wait(pid_t pid);
 
 #endif

@@ -73,45 +73,9 @@ static off_t fd_size(int fd)
 	return fstat(fd, &st) == -1 ? -1 : st.st_size;
 }
 
-static void pair(int type, int sv[2])
-{
-	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == -1) {
-		perror("socketpair");
-		exit(99);
-	}
-}
 
-static void close2(int sv[2])
-{
-	close(sv[0]);
-	close(sv[1]);
-}
 
-/* Exit status of child pid (waited for through EINTR), or -1. */
-static int wait_child(pid_t pid)
-{
-	int st;
 
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static pid_t fork_child(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == -1) {
-		perror("fork");
-		exit(99);
-	}
-	if (pid == 0)
-		alarm(20);
-	return pid;
-}
 
 /* got[i] is the same open file as want[i], close-on-exec, sharing the offset. */
 static int same_files(const int *got, const int *want, size_t n)
@@ -333,7 +297,7 @@ static void test_roundtrip(int type, size_t n)
 	ssize_t s, q;
 
 	fdset_take(&fs);
-	pair(type, sv);
+	test_pair(type, sv);
 	s = ancil_send(sv[0], &c, 1, pool, n, NULL);
 	q = ancil_recv(sv[1], &r, 1, &rx, 0);
 	ok(s == 1 && q == 1 && r == 'x' && rx.nfds == n && rx.nsurplus == 0 &&
@@ -341,7 +305,7 @@ static void test_roundtrip(int type, size_t n)
 	    "%zu descriptor%s over %s: same open files in order, shared offsets, close-on-exec",
 	    n, n == 1 ? "" : "s", tname(type));
 	ancil_close_fds(got, rx.nfds);
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "%s round trip of %zu leaves nothing open", tname(type), n);
 }
 
@@ -352,14 +316,14 @@ static void test_too_many(void)
 	ssize_t r;
 
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	for (int i = 0; i <= ANCIL_MAX_FDS; i++)
 		fds[i] = pool[i % NPOOL];
 	errno = 0;
 	r = ancil_send(sv[0], "x", 1, fds, ANCIL_MAX_FDS + 1, NULL);
 	ok(r == -1 && errno == EINVAL && recv(sv[1], &c, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN,
 	    "254 descriptors are refused with EINVAL before anything is sent");
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "a refused send leaves nothing open");
 }
 
@@ -378,7 +342,7 @@ static void test_small_buffer(void)
 	size_t pos = 0;
 
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	fdset_take(&mid);
 	iov.iov_base = &c;
 	iov.iov_len = 1;
@@ -403,7 +367,7 @@ static void test_small_buffer(void)
 	errno = 0;
 	r = ancil_recvmsg(sv[1], &iov, 1, NULL, 0);
 	ok(r == -1 && errno == EMSGSIZE, "a descriptor sent to a receiver with no control buffer is EMSGSIZE");
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "truncation with no control buffer leaves nothing open");
 }
 
@@ -417,7 +381,7 @@ static void test_data_truncated(int type)
 	ssize_t r;
 
 	fdset_take(&fs);
-	pair(type, sv);
+	test_pair(type, sv);
 	fdset_take(&mid);
 	memset(big, 'x', sizeof(big));
 	ancil_send(sv[0], big, sizeof(big), pool, 2, NULL);
@@ -431,7 +395,7 @@ static void test_data_truncated(int type)
 	ok(r == 2 && rx.nfds == 1 && rx.truncated == 0 && fd_same_file(got[0], pool[0]),
 	    "%s: the next message arrives whole, truncated flags clear", tname(type));
 	ancil_close_fds(got, rx.nfds);
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "%s: truncated messages leave nothing open", tname(type));
 }
 
@@ -443,10 +407,10 @@ static void test_rlimit(void)
 	long lim = 0;
 
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	if (pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1)
 		exit(99);
-	pid = fork_child();
+	pid = test_fork();
 	if (pid == 0) {
 		static struct fdset before, after;
 		int got[8], free_seen = 0, code = 0;
@@ -494,7 +458,7 @@ static void test_rlimit(void)
 		if (write(down[1], "g", 1) != 1)
 			diag("write: %s", strerror(errno));
 	}
-	status = wait_child(pid);
+	status = test_wait(pid);
 	ok(status >= 0 && !(status & ~7) && !(status & 1),
 	    "a receiver at RLIMIT_NOFILE (room for 2 of 5) gets EMSGSIZE from ancil_recv (status %d)",
 	    status);
@@ -502,9 +466,9 @@ static void test_rlimit(void)
 	    "ancil_recvmsg at RLIMIT_NOFILE reports EMSGSIZE with the truncated flag set");
 	ok(status >= 0 && !(status & ~7) && !(status & 4),
 	    "the receiver at RLIMIT_NOFILE has exactly the descriptors it had before");
-	close2(sv);
-	close2(up);
-	close2(down);
+	test_close2(sv);
+	test_close2(up);
+	test_close2(down);
 	ok_fdset(&fs, "the RLIMIT_NOFILE test leaves nothing open here");
 }
 
@@ -545,7 +509,7 @@ static void test_raw_peers(void)
 	ssize_t r;
 
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	fdset_take(&mid);
 	raw_send(sv[0], "x", 1, pool, 5);
 	r = ancil_recv(sv[1], &c, 1, &rx, 0);
@@ -562,7 +526,7 @@ static void test_raw_peers(void)
 	    "a receiver asking for no descriptors gets one counted as surplus");
 	ok_fdset(&mid, "a descriptor nobody asked for is closed");
 
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "surplus descriptors leave nothing open");
 }
 
@@ -577,7 +541,7 @@ static void test_stream_bytes(void)
 	ssize_t r;
 
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	fdset_take(&mid);
 	ancil_send(sv[0], "AA", 2, NULL, 0, NULL);
 	ancil_send(sv[0], "BB", 2, pool, 1, NULL);
@@ -633,7 +597,7 @@ static void test_stream_bytes(void)
 		    errno == EAGAIN,
 		    "ancil_sendmsg with descriptors and no bytes on a stream is EINVAL, nothing sent");
 	}
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "refused zero-byte sends leave nothing open");
 }
 
@@ -645,7 +609,7 @@ static void test_zero_byte_messages(int type)
 	ssize_t s, r;
 
 	fdset_take(&fs);
-	pair(type, sv);
+	test_pair(type, sv);
 	s = ancil_send(sv[0], NULL, 0, pool, 1, NULL);
 	r = ancil_recv(sv[1], &c, 1, &rx, 0);
 	ok(s == 0 && r == 0 && rx.nfds == 1 && fd_same_file(got[0], pool[0]),
@@ -722,10 +686,10 @@ static void test_partial_nonblocking(void)
 	fdset_take(&fs);
 	for (size_t i = 0; i < BIG; i++)
 		big[i] = pattern(i);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl);
 	diag("send buffer %d bytes for a %d-byte send", sndbuf, BIG);
-	pid = fork_child();
+	pid = test_fork();
 	if (pid == 0) {
 		close(sv[0]);
 		slow_reader(sv[1], BIG, 0);
@@ -733,14 +697,14 @@ static void test_partial_nonblocking(void)
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	r = ancil_send(sv[0], big, BIG, pool, 1, NULL);
 	close(sv[0]);
-	status = wait_child(pid);
+	status = test_wait(pid);
 	ok(r == BIG && status == 0,
 	    "a 1 MiB non-blocking send to a slow reader completes; the descriptor arrives once, "
 	    "with the first byte (reader status %d)", status);
 	close(sv[1]);
 	ok_fdset(&fs, "the non-blocking partial send leaves nothing open");
 
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	{
 		struct timeval tv = { 0, 50000 };
 
@@ -750,7 +714,7 @@ static void test_partial_nonblocking(void)
 	r = ancil_send(sv[0], big, BIG, pool, 1, NULL);
 	ok(r == -1 && errno == EAGAIN,
 	    "a blocking send whose SO_SNDTIMEO expires returns -1 with EAGAIN");
-	close2(sv);
+	test_close2(sv);
 	free(big);
 	ok_fdset(&fs, "an expired send leaves nothing open");
 }
@@ -767,15 +731,15 @@ static void test_eintr(void)
 		big[i] = pattern(i);
 	fdset_take(&fs);
 	catch_usr1(1);
-	pair(SOCK_STREAM, sv);
-	pid = fork_child();
+	test_pair(SOCK_STREAM, sv);
+	pid = test_fork();
 	if (pid == 0) {
 		close(sv[0]);
 		slow_reader(sv[1], total, 1);
 	}
 	r = ancil_send(sv[0], big, total, pool, 1, NULL);
 	close(sv[0]);
-	status = wait_child(pid);
+	status = test_wait(pid);
 	ok(r == (ssize_t)total && status == 0 && nsig > 0,
 	    "a 4 MiB send interrupted by %d signals (no SA_RESTART) completes, descriptor once "
 	    "(reader status %d)", (int)nsig, status);
@@ -824,7 +788,7 @@ static void test_kinds(void)
 	unlink(path);
 	pipe2(p, O_CLOEXEC);
 	fds[PIPE] = p[0];
-	pair(SOCK_STREAM, sp2);
+	test_pair(SOCK_STREAM, sp2);
 	fds[SOCK] = sp2[0];
 	fds[EPOLL] = epoll_create1(EPOLL_CLOEXEC);
 	fds[EVENT] = eventfd(0, EFD_CLOEXEC);
@@ -840,7 +804,7 @@ static void test_kinds(void)
 			idx[nsend++] = i;
 	for (int k = 0; k < nsend; k++)
 		sendfds[k] = fds[idx[k]];
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	r = ancil_send(sv[0], "k", 1, sendfds, (size_t)nsend, NULL);
 	r = r == 1 ? ancil_recv(sv[1], &c, 1, &rx, 0) : -1;
 	if (r == 1 && rx.nfds == (size_t)nsend) {
@@ -882,7 +846,7 @@ static void test_kinds(void)
 	ancil_close_fds(fds, NKIND);
 	close(p[1]);
 	close(sp2[1]);
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "every kind of descriptor is closed again");
 }
 
@@ -938,16 +902,16 @@ static void test_not_unix(void)
 	{
 		int sv[2];
 
-		pair(SOCK_SEQPACKET, sv);
+		test_pair(SOCK_SEQPACKET, sv);
 		ok(ancil_check_unix(sv[0], &type) == 0 && type == SOCK_SEQPACKET,
 		    "ancil_check_unix accepts an AF_UNIX socket and reports its type");
-		close2(sv);
+		test_close2(sv);
 	}
 	close(ls);
 	close(cs);
 	close(as);
 	close(us);
-	close2(p);
+	test_close2(p);
 	ok_fdset(&fs, "refusing other sockets leaves nothing open");
 }
 
@@ -960,7 +924,7 @@ static void test_creds(void)
 	ssize_t r;
 
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	ok(ancil_pass_creds(sv[1]) == 0, "SO_PASSCRED can be turned on for a socket we own");
 	r = ancil_send(sv[0], "c", 1, pool, 1, &me);
 	r = r == 1 ? ancil_recv(sv[1], &c, 1, &rx, 0) : -1;
@@ -978,10 +942,10 @@ static void test_creds(void)
 	} else {
 		skip("not root", "a privileged sender may claim uid and gid 65534");
 	}
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "credential passing leaves nothing open");
 
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	fdset_take(&mid);
 	ok(ancil_peer_cred(sv[0], &pc) == 0 && pc.pid == getpid() && pc.uid == getuid() &&
 	    pc.gid == getgid(), "ancil_peer_cred reports our own pid, uid and gid for a socketpair");
@@ -1026,7 +990,7 @@ static void test_creds(void)
 		    "ancil_recv keeps the descriptor and drops the pidfd");
 		ancil_close_fds(got, rx.nfds);
 	}
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "uninvited pidfds are closed");
 }
 
@@ -1041,7 +1005,7 @@ static void test_peek(void)
 	ssize_t r1, r2, r;
 
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	fdset_take(&mid);
 	ancil_send(sv[0], "x", 1, pool, 1, NULL);
 	errno = 0;
@@ -1071,7 +1035,7 @@ static void test_peek(void)
 		ok(errno == EDOM && got[0] == -1 && got[1] == -1 && !fd_is_open(d),
 		    "ancil_close_fds closes, sets -1, skips -1 and keeps errno");
 	}
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "peeking and closing leave nothing open");
 }
 
@@ -1088,10 +1052,10 @@ static void test_toomanyrefs(void)
 		return;
 	}
 	fdset_take(&fs);
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	pipe2(sync, O_CLOEXEC);
 	pipe2(ready, O_CLOEXEC);
-	pid = fork_child();
+	pid = test_fork();
 	if (pid == 0) {
 		char go;
 		int i;
@@ -1118,12 +1082,12 @@ static void test_toomanyrefs(void)
 		if (write(sync[1], "g", 1) != 1)
 			diag("write: %s", strerror(errno));
 	}
-	status = wait_child(pid);
+	status = test_wait(pid);
 	ok(status == 0, "an unprivileged sender (uid 65534, RLIMIT_NOFILE 64) gets ETOOMANYREFS "
 	    "(status %d)", status);
-	close2(sv);
-	close2(sync);
-	close2(ready);
+	test_close2(sv);
+	test_close2(sync);
+	test_close2(ready);
 	ok_fdset(&fs, "ETOOMANYREFS leaves nothing open here");
 }
 
@@ -1138,7 +1102,7 @@ static void test_chan(int type)
 	ssize_t s, q;
 
 	fdset_take(&fs);
-	pair(type, sv);
+	test_pair(type, sv);
 	ok(ancil_chan_init(&a, sv[0]) == 0 && ancil_chan_init(&b, sv[1]) == 0 &&
 	    a.sock == sv[0] && b.sock == sv[1] && a.type == type && b.type == type,
 	    "ancil_chan_init accepts a %s pair and records socket and type", tname(type));
@@ -1200,7 +1164,7 @@ static void test_chan_not_unix(void)
 	errno = 0;
 	ok(ancil_chan_init(&ch, p[0]) == -1 && errno == ENOTSOCK && ch.sock == -1,
 	    "ancil_chan_init refuses a pipe (ENOTSOCK)");
-	close2(p);
+	test_close2(p);
 	ok_fdset(&fs, "refused channels leave nothing open");
 }
 

@@ -37,19 +37,7 @@ static const char *tname(int type)
 	return type == SOCK_STREAM ? "stream" : "seqpacket";
 }
 
-static void pair(int type, int sv[2])
-{
-	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == -1) {
-		perror("socketpair");
-		exit(99);
-	}
-}
 
-static void close2(int sv[2])
-{
-	close(sv[0]);
-	close(sv[1]);
-}
 
 static off_t fd_size(int fd)
 {
@@ -58,29 +46,7 @@ static off_t fd_size(int fd)
 	return fstat(fd, &st) == -1 ? -1 : st.st_size;
 }
 
-static int wait_child(pid_t pid)
-{
-	int st;
 
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static pid_t fork_child(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	if ((pid = fork()) == -1) {
-		perror("fork");
-		exit(99);
-	}
-	if (pid == 0)
-		alarm(20);
-	return pid;
-}
 
 /* A plain sendmsg of len bytes and nfds descriptors: a peer written without fdrelay's code. */
 static ssize_t raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
@@ -135,7 +101,7 @@ static void test_frame_roundtrip(int type)
 	int r;
 
 	fdset_take(&fs);
-	pair(type, sv);
+	test_pair(type, sv);
 	{
 		struct frame_conn a = { .sock = sv[0], .type = type }, b = { .sock = sv[1], .type = type };
 
@@ -163,8 +129,8 @@ static void test_offer_many(int type, size_t n)
 	pid_t pid;
 
 	fdset_take(&fs);
-	pair(type, sv);
-	pid = fork_child();
+	test_pair(type, sv);
+	pid = test_fork();
 	if (pid == 0) {
 		struct frame_conn c = { .sock = sv[0], .type = type };
 
@@ -180,7 +146,7 @@ static void test_offer_many(int type, size_t n)
 	for (size_t i = 0; r == 1 && i < n && good; i++)
 		good = fd_size(b.fds[i]) == (off_t)(i + 1) && fd_is_cloexec(b.fds[i]) &&
 		    !strcmp(b.names[i], pool_names[i]);
-	status = wait_child(pid);
+	status = test_wait(pid);
 	ok(r == 1 && b.n == n && good && flags == PROTO_F_WAIT && status == 0,
 	    "%s: %zu descriptors in OFFERs of at most 253 arrive in order with their names and WAIT", tname(type), n);
 	frame_batch_free(&b);
@@ -194,7 +160,7 @@ static void test_offer_empty(int type)
 	int sv[2], flags = -1;
 
 	fdset_take(&fs);
-	pair(type, sv);
+	test_pair(type, sv);
 	{
 		struct frame_conn a = { .sock = sv[0], .type = type }, c = { .sock = sv[1], .type = type };
 
@@ -229,40 +195,40 @@ static void test_offer_bad(void)
 	fdset_take(&fs);
 
 	/* The header says 3, two descriptors come. */
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 3, names_payload(payload, 3));
 	raw_send(sv[0], hdr, sizeof(hdr), pool, 2);
 	raw_send(sv[0], payload, 6, NULL, 0);
 	shutdown(sv[0], SHUT_WR);
 	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 	ok(r == -1 && e == EPROTO && b.n == 0, "an OFFER counting 3 descriptors with 2 attached is EPROTO");
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "the descriptors of a miscounted frame are all closed");
 
 	/* The header says 2, five come. */
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 2, names_payload(payload, 2));
 	raw_send(sv[0], hdr, sizeof(hdr), pool, 5);
 	raw_send(sv[0], payload, 4, NULL, 0);
 	shutdown(sv[0], SHUT_WR);
 	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 	ok(r == -1 && e == EPROTO && b.n == 0, "an OFFER counting 2 descriptors with 5 attached is EPROTO");
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "the surplus descriptors are closed with the rest");
 
 	/* More than max: refused at the header, the payload never read. */
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 3, names_payload(payload, 3));
 	raw_send(sv[0], hdr, sizeof(hdr), pool, 3);
 	raw_send(sv[0], payload, 6, NULL, 0);
 	r = recv_after(sv[1], SOCK_STREAM, 2, &e, &b);
 	ok(r == -1 && e == E2BIG && ioctl(sv[1], FIONREAD, &queued) == 0 && queued == 6,
 	    "a frame of 3 descriptors past a maximum of 2 is E2BIG, its payload left unread");
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "the descriptors of a frame past the maximum are closed");
 
 	/* The header in pieces, the descriptors with its first byte; nothing past the frame is read. */
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 2, names_payload(payload, 2));
 	raw_send(sv[0], hdr, 1, pool, 2);
 	raw_send(sv[0], hdr + 1, 3, NULL, 0);
@@ -274,11 +240,11 @@ static void test_offer_bad(void)
 	    ioctl(sv[1], FIONREAD, &queued) == 0 && queued == 1,
 	    "a header arriving in three pieces is reassembled and nothing past the frame is read");
 	frame_batch_free(&b);
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "reassembled descriptors closed again");
 
 	/* A frame that is not an OFFER, and a WAIT flag that changes. */
-	pair(SOCK_STREAM, sv);
+	test_pair(SOCK_STREAM, sv);
 	{
 		struct frame_conn a = { .sock = sv[0], .type = SOCK_STREAM };
 		unsigned char ack[4];
@@ -302,7 +268,7 @@ static void test_offer_bad(void)
 		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 		ok(r == -1 && e == EPROTO && b.n == 0, "an empty OFFER after an OFFER with MORE is EPROTO, all closed");
 	}
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "bad frames leave nothing open");
 }
 
@@ -312,15 +278,15 @@ static void test_not_fdrelay(int type)
 	int sv[2], e, r;
 
 	fdset_take(&fs);
-	pair(type, sv);
+	test_pair(type, sv);
 	/* One byte that is not the magic, and the peer stays connected: no waiting for 7 more. */
 	raw_send(sv[0], "", 1, pool, 1);
 	r = recv_after(sv[1], type, 10, &e, &b);
 	ok(r == -1 && e == ENOMSG, "%s: a first byte that is not fdrelay's magic is ENOMSG at once", tname(type));
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "%s: the descriptor of a peer that is not fdrelay is closed", tname(type));
 
-	pair(type, sv);
+	test_pair(type, sv);
 	{
 		unsigned char hdr[PROTO_HDR_LEN];
 
@@ -330,7 +296,7 @@ static void test_not_fdrelay(int type)
 	}
 	r = recv_after(sv[1], type, 10, &e, &b);
 	ok(r == -1 && e == EPROTONOSUPPORT, "%s: a version 2 header is EPROTONOSUPPORT", tname(type));
-	close2(sv);
+	test_close2(sv);
 }
 
 static void test_stall_and_close(int type)
@@ -342,7 +308,7 @@ static void test_stall_and_close(int type)
 
 	fdset_take(&fs);
 	if (type == SOCK_STREAM) {
-		pair(type, sv);
+		test_pair(type, sv);
 		offer_hdr(hdr, 0, 2, 4);
 		raw_send(sv[0], hdr, 4, pool, 2);
 		c = (struct frame_conn){ .sock = sv[1], .type = type, .deadline = frame_deadline(200) };
@@ -350,12 +316,12 @@ static void test_stall_and_close(int type)
 		r = frame_recv_offer(&c, &b, 10, &flags);
 		ok(r == -1 && errno == ETIMEDOUT && b.n == 0,
 		    "stream: half a header and a stall is ETIMEDOUT once the deadline passes");
-		close2(sv);
+		test_close2(sv);
 		ok_fdset(&fs, "stream: the descriptors of a stalled frame are closed");
 	}
 
 	/* 300 descriptors (a frame of 253 with MORE, then one of 47) against a maximum of 200. */
-	pair(type, sv);
+	test_pair(type, sv);
 	{
 		struct frame_conn a = { .sock = sv[0], .type = type };
 
@@ -370,7 +336,7 @@ static void test_stall_and_close(int type)
 	close(sv[1]);
 	ok_fdset(&fs, "%s: the refused descriptors are all closed", tname(type));
 
-	pair(type, sv);
+	test_pair(type, sv);
 	{
 		struct frame_conn a = { .sock = sv[0], .type = type };
 		unsigned char p[PROTO_MAX_PAYLOAD];
@@ -395,13 +361,13 @@ static void test_oversized_packet(void)
 	int sv[2], e, r, sz = 1 << 20;
 
 	fdset_take(&fs);
-	pair(SOCK_SEQPACKET, sv);
+	test_pair(SOCK_SEQPACKET, sv);
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	offer_hdr(big, 0, 1, 2);
 	raw_send(sv[0], big, sizeof(big), pool, 1);
 	r = recv_after(sv[1], SOCK_SEQPACKET, 10, &e, &b);
 	ok(r == -1 && e == EPROTO, "seqpacket: a packet longer than the largest frame is EPROTO");
-	close2(sv);
+	test_close2(sv);
 	ok_fdset(&fs, "seqpacket: the descriptor of an oversized packet is closed");
 }
 
@@ -416,8 +382,8 @@ static void test_eintr(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART */
 	nsig = 0;
-	pair(SOCK_STREAM, sv);
-	pid = fork_child();
+	test_pair(SOCK_STREAM, sv);
+	pid = test_fork();
 	if (pid == 0) {
 		struct frame_conn a = { .sock = sv[0], .type = SOCK_STREAM };
 
@@ -434,7 +400,7 @@ static void test_eintr(void)
 
 		r = frame_recv_offer(&c, &b, 10, &flags);
 	}
-	status = wait_child(pid);
+	status = test_wait(pid);
 	ok(r == 1 && b.n == 3 && status == 0 && nsig > 0,
 	    "frame_recv_offer waiting through %d signals (no SA_RESTART) still receives 3 descriptors", (int)nsig);
 	frame_batch_free(&b);
