@@ -16,6 +16,7 @@ static struct poptOption exec_options[] = {
 
 static int exec_exec(struct opts *o)
 {
+	struct spawn s = { .cmd = "exec", .argv = o->program, .stdio = o->stdio, .verbose = o->verbose };
 	int *fds;
 	char **names;
 	int status;
@@ -26,20 +27,14 @@ static int exec_exec(struct opts *o)
 	}
 	if ((status = sources_open(&o->src, "exec", NULL, o->verbose)) != 0)
 		return status;
-	fds = malloc((o->src.n + 1) * sizeof(*fds));
-	names = malloc((o->src.n + 1) * sizeof(*names));
-	if (!fds || !names) {
+	if (sources_arrays(&o->src, &fds, &names) == -1) {
 		fdr_warn("exec");
-		status = FDR_EXIT_FAIL;
-	} else {
-		struct spawn s = { .cmd = "exec", .argv = o->program, .stdio = o->stdio, .fds = fds,
-			.names = names, .n = o->src.n, .verbose = o->verbose };
-
-		sources_fds(&o->src, fds);
-		for (size_t i = 0; i < o->src.n; i++)
-			names[i] = o->src.v[i].name;
-		status = spawn_exec(&s);
+		return FDR_EXIT_FAIL;
 	}
+	s.fds = fds;
+	s.names = names;
+	s.n = o->src.n;
+	status = spawn_exec(&s);
 	free(fds);
 	free(names);
 	return status;

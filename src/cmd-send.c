@@ -31,20 +31,6 @@ static struct poptOption send_options[] = {
 	POPT_TABLEEND
 };
 
-/* The descriptors and names of o's sources, as arrays; 0 or -1 (ENOMEM). */
-static int arrays(const struct opts *o, int **fds, char ***names)
-{
-	*fds = malloc((o->src.n + 1) * sizeof(**fds));
-	*names = malloc((o->src.n + 1) * sizeof(**names));
-	if (!*fds || !*names)
-		return -1;
-	for (size_t i = 0; i < o->src.n; i++) {
-		(*fds)[i] = o->src.v[i].fd;
-		(*names)[i] = o->src.v[i].name;
-	}
-	return 0;
-}
-
 /* --raw: one sendmsg of the message and every descriptor. */
 static int send_raw(const struct client *cl, const struct opts *o, int sock)
 {
@@ -54,7 +40,7 @@ static int send_raw(const struct client *cl, const struct opts *o, int sock)
 	const char *msg = o->message ? o->message : "";
 	size_t len = o->message ? (size_t)o->msglen : 1;
 
-	if (arrays(o, &fds, &names) == -1)
+	if (sources_arrays(&o->src, &fds, &names) == -1)
 		fdr_warn("send");
 	else if (ancil_send(sock, msg, len, fds, o->src.n, NULL) == -1)
 		fdr_warn("send %s", cl->path);
@@ -151,7 +137,7 @@ static int send_framed(const struct client *cl, const struct opts *o, int sock)
 	int *fds = NULL, status;
 	char **names = NULL;
 
-	if (arrays(o, &fds, &names) == -1) {
+	if (sources_arrays(&o->src, &fds, &names) == -1) {
 		fdr_warn("send");
 		status = FDR_EXIT_FAIL;
 	} else if (frame_send_offer(&c, o->wait ? PROTO_F_WAIT : 0, fds, names, o->src.n) == -1) {

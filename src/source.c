@@ -391,10 +391,23 @@ int sources_open(struct sources *s, const char *cmd, const char *timeout_prefix,
 	return 0;
 }
 
-void sources_fds(const struct sources *s, int *fds)
+int sources_arrays(const struct sources *s, int **fds, char ***names)
 {
-	for (size_t i = 0; i < s->n; i++)
-		fds[i] = s->v[i].fd;
+	*fds = malloc((s->n + 1) * sizeof(**fds));
+	*names = malloc((s->n + 1) * sizeof(**names));
+	if (!*fds || !*names) {
+		free(*fds);
+		free(*names);
+		*fds = NULL;
+		*names = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		(*fds)[i] = s->v[i].fd;
+		(*names)[i] = s->v[i].name;
+	}
+	return 0;
 }
 
 void sources_free(struct sources *s)

@@ -66,8 +66,11 @@ int source_option(struct sources *s, int code, const char *arg, const char *cmd)
  */
 int sources_open(struct sources *s, const char *cmd, const char *timeout_prefix, int verbose);
 
-/* The descriptors, in order, into fds (room for s->n). */
-void sources_fds(const struct sources *s, int *fds);
+/*
+ * The descriptors and their names, in order, as two malloc'ed arrays
+ * (borrowed values: free the arrays only).  Returns 0 or -1 (ENOMEM).
+ */
+int sources_arrays(const struct sources *s, int **fds, char ***names);
 
 /* Closes what was opened here and frees everything. */
 void sources_free(struct sources *s);
