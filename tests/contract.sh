@@ -481,13 +481,17 @@ lists() {
 	done
 	[ -z "$missing" ]
 }
-for sub in send listen recv describe; do
-	case $sub in
-	send) opts=$SEND_OPTS ;;
-	listen) opts=$LISTEN_OPTS ;;
-	recv) opts=$RECV_OPTS ;;
-	describe) opts=$DESCRIBE_OPTS ;;
+# opts_of SUB: the options the contract's table gives SUB.
+opts_of() {
+	case $1 in
+	send) echo "$SEND_OPTS" ;;
+	listen) echo "$LISTEN_OPTS" ;;
+	recv) echo "$RECV_OPTS" ;;
+	describe) echo "$DESCRIBE_OPTS" ;;
 	esac
+}
+for sub in send listen recv describe; do
+	opts=$(opts_of "$sub")
 	run tmop "$F" "$sub" --help
 	t_st 0 "$sub --help exits 0"
 	# shellcheck disable=SC2086
@@ -514,14 +518,8 @@ fi
 if [ -n "$man" ]; then
 	t_ok "the man page fdrelay(1) is there" true
 	for sub in send listen recv describe; do
-		case $sub in
-		send) opts=$SEND_OPTS ;;
-		listen) opts=$LISTEN_OPTS ;;
-		recv) opts=$RECV_OPTS ;;
-		describe) opts=$DESCRIBE_OPTS ;;
-		esac
-		# shellcheck disable=SC2086
-		lists "$man" $opts
+		# shellcheck disable=SC2046 # the options, one word each
+		lists "$man" $(opts_of "$sub")
 		t_ok "the man page documents every option of $sub" [ -z "$missing" ]
 		[ -z "$missing" ] || t_diag "missing:$missing"
 	done

@@ -194,3 +194,31 @@ pid_t test_fork(void)
 		alarm(20);
 	return pid;
 }
+
+ssize_t test_raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		struct cmsghdr h;
+		unsigned char bytes[CMSG_SPACE(sizeof(int) * 16)];
+	} cb;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cb, 0, sizeof(cb));
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (nfds) {
+		msg.msg_control = cb.bytes;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}

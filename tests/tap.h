@@ -40,5 +40,10 @@ void test_close2(int sv[2]);
 pid_t test_fork(void);
 /* The exit status of child pid (128+N for signal N), waited for through EINTR; -1. */
 int test_wait(pid_t pid);
+/*
+ * One plain sendmsg of len bytes and nfds (at most 16) descriptors, with
+ * MSG_NOSIGNAL: a peer written without fdrelay's code.
+ */
+ssize_t test_raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 
 #endif

@@ -472,34 +472,6 @@ static void test_rlimit(void)
 	ok_fdset(&fs, "the RLIMIT_NOFILE test leaves nothing open here");
 }
 
-/* Sends a raw message: len bytes and nfds descriptors, plain sendmsg. */
-static ssize_t raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
-{
-	union {
-		struct cmsghdr h;
-		unsigned char bytes[CMSG_SPACE(sizeof(int) * 16)];
-	} cb;
-	struct msghdr msg;
-	struct iovec iov;
-	struct cmsghdr *c;
-
-	memset(&msg, 0, sizeof(msg));
-	memset(&cb, 0, sizeof(cb));
-	iov.iov_base = (void *)buf;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (nfds) {
-		msg.msg_control = cb.bytes;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL);
-}
 
 static void test_raw_peers(void)
 {
@@ -511,7 +483,7 @@ static void test_raw_peers(void)
 	fdset_take(&fs);
 	test_pair(SOCK_STREAM, sv);
 	fdset_take(&mid);
-	raw_send(sv[0], "x", 1, pool, 5);
+	test_raw_send(sv[0], "x", 1, pool, 5);
 	r = ancil_recv(sv[1], &c, 1, &rx, 0);
 	ok(r == 1 && rx.nfds == 2 && rx.nsurplus == 3 && fd_same_file(got[0], pool[0]) &&
 	    fd_same_file(got[1], pool[1]),
@@ -520,7 +492,7 @@ static void test_raw_peers(void)
 	ok_fdset(&mid, "the 3 surplus descriptors were closed");
 
 	rx.maxfds = 0;
-	raw_send(sv[0], "x", 1, pool, 1);
+	test_raw_send(sv[0], "x", 1, pool, 1);
 	r = ancil_recv(sv[1], &c, 1, &rx, 0);
 	ok(r == 1 && rx.nfds == 0 && rx.nsurplus == 1,
 	    "a receiver asking for no descriptors gets one counted as surplus");

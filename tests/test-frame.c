@@ -48,29 +48,6 @@ static off_t fd_size(int fd)
 
 
 
-/* A plain sendmsg of len bytes and nfds descriptors: a peer written without fdrelay's code. */
-static ssize_t raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
-{
-	union {
-		struct cmsghdr h;
-		unsigned char bytes[CMSG_SPACE(sizeof(int) * 8)];
-	} cb;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	memset(&cb, 0, sizeof(cb));
-	if (nfds) {
-		msg.msg_control = cb.bytes;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL);
-}
 
 /* An OFFER header for nfds descriptors and len payload bytes (flags as given). */
 static void offer_hdr(unsigned char out[PROTO_HDR_LEN], int flags, size_t nfds, size_t len)
@@ -197,8 +174,8 @@ static void test_offer_bad(void)
 	/* The header says 3, two descriptors come. */
 	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 3, names_payload(payload, 3));
-	raw_send(sv[0], hdr, sizeof(hdr), pool, 2);
-	raw_send(sv[0], payload, 6, NULL, 0);
+	test_raw_send(sv[0], hdr, sizeof(hdr), pool, 2);
+	test_raw_send(sv[0], payload, 6, NULL, 0);
 	shutdown(sv[0], SHUT_WR);
 	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 	ok(r == -1 && e == EPROTO && b.n == 0, "an OFFER counting 3 descriptors with 2 attached is EPROTO");
@@ -208,8 +185,8 @@ static void test_offer_bad(void)
 	/* The header says 2, five come. */
 	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 2, names_payload(payload, 2));
-	raw_send(sv[0], hdr, sizeof(hdr), pool, 5);
-	raw_send(sv[0], payload, 4, NULL, 0);
+	test_raw_send(sv[0], hdr, sizeof(hdr), pool, 5);
+	test_raw_send(sv[0], payload, 4, NULL, 0);
 	shutdown(sv[0], SHUT_WR);
 	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 	ok(r == -1 && e == EPROTO && b.n == 0, "an OFFER counting 2 descriptors with 5 attached is EPROTO");
@@ -219,8 +196,8 @@ static void test_offer_bad(void)
 	/* More than max: refused at the header, the payload never read. */
 	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 3, names_payload(payload, 3));
-	raw_send(sv[0], hdr, sizeof(hdr), pool, 3);
-	raw_send(sv[0], payload, 6, NULL, 0);
+	test_raw_send(sv[0], hdr, sizeof(hdr), pool, 3);
+	test_raw_send(sv[0], payload, 6, NULL, 0);
 	r = recv_after(sv[1], SOCK_STREAM, 2, &e, &b);
 	ok(r == -1 && e == E2BIG && ioctl(sv[1], FIONREAD, &queued) == 0 && queued == 6,
 	    "a frame of 3 descriptors past a maximum of 2 is E2BIG, its payload left unread");
@@ -230,11 +207,11 @@ static void test_offer_bad(void)
 	/* The header in pieces, the descriptors with its first byte; nothing past the frame is read. */
 	test_pair(SOCK_STREAM, sv);
 	offer_hdr(hdr, 0, 2, names_payload(payload, 2));
-	raw_send(sv[0], hdr, 1, pool, 2);
-	raw_send(sv[0], hdr + 1, 3, NULL, 0);
-	raw_send(sv[0], hdr + 4, 4, NULL, 0);
-	raw_send(sv[0], payload, 4, NULL, 0);
-	raw_send(sv[0], "Z", 1, NULL, 0);
+	test_raw_send(sv[0], hdr, 1, pool, 2);
+	test_raw_send(sv[0], hdr + 1, 3, NULL, 0);
+	test_raw_send(sv[0], hdr + 4, 4, NULL, 0);
+	test_raw_send(sv[0], payload, 4, NULL, 0);
+	test_raw_send(sv[0], "Z", 1, NULL, 0);
 	r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 	ok(r == 1 && b.n == 2 && fd_same_file(b.fds[0], pool[0]) && fd_same_file(b.fds[1], pool[1]) &&
 	    ioctl(sv[1], FIONREAD, &queued) == 0 && queued == 1,
@@ -253,18 +230,18 @@ static void test_offer_bad(void)
 		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 		ok(r == -1 && e == EPROTO, "an ACK where an OFFER belongs is EPROTO");
 		offer_hdr(hdr, PROTO_F_MORE, 1, names_payload(payload, 1));
-		raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
-		raw_send(sv[0], payload, 2, NULL, 0);
+		test_raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
+		test_raw_send(sv[0], payload, 2, NULL, 0);
 		offer_hdr(hdr, PROTO_F_WAIT, 1, 2);
-		raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
-		raw_send(sv[0], payload, 2, NULL, 0);
+		test_raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
+		test_raw_send(sv[0], payload, 2, NULL, 0);
 		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 		ok(r == -1 && e == EPROTO && b.n == 0, "a WAIT flag that changes between OFFERs is EPROTO, all closed");
 		offer_hdr(hdr, PROTO_F_MORE, 1, names_payload(payload, 1));
-		raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
-		raw_send(sv[0], payload, 2, NULL, 0);
+		test_raw_send(sv[0], hdr, sizeof(hdr), pool, 1);
+		test_raw_send(sv[0], payload, 2, NULL, 0);
 		offer_hdr(hdr, 0, 0, 0);
-		raw_send(sv[0], hdr, sizeof(hdr), NULL, 0);
+		test_raw_send(sv[0], hdr, sizeof(hdr), NULL, 0);
 		r = recv_after(sv[1], SOCK_STREAM, 10, &e, &b);
 		ok(r == -1 && e == EPROTO && b.n == 0, "an empty OFFER after an OFFER with MORE is EPROTO, all closed");
 	}
@@ -280,7 +257,7 @@ static void test_not_fdrelay(int type)
 	fdset_take(&fs);
 	test_pair(type, sv);
 	/* One byte that is not the magic, and the peer stays connected: no waiting for 7 more. */
-	raw_send(sv[0], "", 1, pool, 1);
+	test_raw_send(sv[0], "", 1, pool, 1);
 	r = recv_after(sv[1], type, 10, &e, &b);
 	ok(r == -1 && e == ENOMSG, "%s: a first byte that is not fdrelay's magic is ENOMSG at once", tname(type));
 	test_close2(sv);
@@ -292,7 +269,7 @@ static void test_not_fdrelay(int type)
 
 		offer_hdr(hdr, 0, 0, 0);
 		hdr[1] = 2;	/* version */
-		raw_send(sv[0], hdr, sizeof(hdr), NULL, 0);
+		test_raw_send(sv[0], hdr, sizeof(hdr), NULL, 0);
 	}
 	r = recv_after(sv[1], type, 10, &e, &b);
 	ok(r == -1 && e == EPROTONOSUPPORT, "%s: a version 2 header is EPROTONOSUPPORT", tname(type));
@@ -310,7 +287,7 @@ static void test_stall_and_close(int type)
 	if (type == SOCK_STREAM) {
 		test_pair(type, sv);
 		offer_hdr(hdr, 0, 2, 4);
-		raw_send(sv[0], hdr, 4, pool, 2);
+		test_raw_send(sv[0], hdr, 4, pool, 2);
 		c = (struct frame_conn){ .sock = sv[1], .type = type, .deadline = frame_deadline(200) };
 		errno = 0;
 		r = frame_recv_offer(&c, &b, 10, &flags);
@@ -364,7 +341,7 @@ static void test_oversized_packet(void)
 	test_pair(SOCK_SEQPACKET, sv);
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	offer_hdr(big, 0, 1, 2);
-	raw_send(sv[0], big, sizeof(big), pool, 1);
+	test_raw_send(sv[0], big, sizeof(big), pool, 1);
 	r = recv_after(sv[1], SOCK_SEQPACKET, 10, &e, &b);
 	ok(r == -1 && e == EPROTO, "seqpacket: a packet longer than the largest frame is EPROTO");
 	test_close2(sv);
