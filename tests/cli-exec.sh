@@ -171,6 +171,9 @@ t_is "$out:$(cut -d' ' -f1 "$T/usrv")" "echo hello:udp_localhost_0" "exec -l udp
 run tmo "$FDRELAY" exec -l "unix:$T/u.sock" -- sh -c 'test -S "$0" && echo listening' "$T/u.sock"
 t_is "$st:$out" "0:listening" "exec -l unix:PATH hands on a listening unix socket"
 t_ok "its socket file remains after the program ends" test -S "$T/u.sock"
+rm -f "$T/m.sock"
+run tmo sh -c 'umask 027; exec "$0" exec -l "unix:$1" -- true' "$FDRELAY" "$T/m.sock"
+t_is "$st:$(stat -c %a "$T/m.sock" 2>/dev/null)" "0:640" "a unix socket is made with mode 0666 less the umask (027: 0640)"
 run tmo "$FDRELAY" exec -l "unix:$T/u.sock" -- true
 t_is "$st" 0 "a stale socket left there is replaced, as listen does"
 : >"$T/plain"
