@@ -380,14 +380,14 @@ ssize_t ancil_sendmsg(int sock, const struct iovec *iov, size_t niov, const stru
 	return send_raw(sock, iov, niov, b);
 }
 
-/* Sets FD_CLOEXEC on every descriptor in b (systems without MSG_CMSG_CLOEXEC). */
-static int set_cloexec_all(const struct ancil_buf *b)
+/* Sets FD_CLOEXEC on every descriptor in b (systems without MSG_CMSG_CLOEXEC); clamp as for parse. */
+static int set_cloexec_all(const struct ancil_buf *b, int clamp)
 {
 #ifndef OS_HAVE_MSG_CMSG_CLOEXEC
 	struct ancil_item it;
 	size_t pos = 0;
 
-	while (parse(b, &pos, &it, 0) == 1) {
+	while (parse(b, &pos, &it, clamp) == 1) {
 		if (it.kind != ANCIL_RIGHTS && it.kind != ANCIL_PIDFD)
 			continue;
 		for (size_t i = 0; i < it.nfds; i++) {
@@ -400,16 +400,19 @@ static int set_cloexec_all(const struct ancil_buf *b)
 	}
 #else
 	(void)b;
+	(void)clamp;
 #endif
 	return 0;
 }
 
 /*
  * recvmsg(2) with EINTR retried, into b (may be NULL); see ancil_recvmsg.
- * sock is already checked.
+ * sock is already checked.  With keep, a message that lost only control
+ * data is returned with b->truncated set and what arrived left in b (see
+ * ancil_recv); b's lengths may then need clamping (parse's clamp).
  */
 static ssize_t recv_raw(int sock, struct iovec *iov, size_t niov, struct ancil_buf *b,
-    int flags)
+    int flags, int keep)
 {
 	struct msghdr msg;
 	struct ancil_buf none;
@@ -440,11 +443,16 @@ static ssize_t recv_raw(int sock, struct iovec *iov, size_t niov, struct ancil_b
 	if (msg.msg_control)
 		b->len = (size_t)msg.msg_controllen < b->cap ? (size_t)msg.msg_controllen : b->cap;
 	if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		b->truncated = (msg.msg_flags & MSG_CTRUNC ? ANCIL_TRUNC_CTRL : 0) |
+		    (msg.msg_flags & MSG_TRUNC ? ANCIL_TRUNC_DATA : 0);
+		/* No room left for one more descriptor: the buffer, not the receiver, was short. */
+		if ((msg.msg_flags & MSG_CTRUNC) && b->cap - b->len < CMSG_SPACE(sizeof(int)))
+			b->truncated |= ANCIL_TRUNC_ROOM;
+		if (keep && !(b->truncated & ANCIL_TRUNC_DATA) && set_cloexec_all(b, 1) == 0)
+			return n;
 		/* A message cut short is no message: nothing of it stays open. */
 		close_all(b, 1);
 		b->len = 0;
-		b->truncated = (msg.msg_flags & MSG_CTRUNC ? ANCIL_TRUNC_CTRL : 0) |
-		    (msg.msg_flags & MSG_TRUNC ? ANCIL_TRUNC_DATA : 0);
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -454,7 +462,7 @@ static ssize_t recv_raw(int sock, struct iovec *iov, size_t niov, struct ancil_b
 		errno = EBADMSG;
 		return -1;
 	}
-	if (set_cloexec_all(b) == -1) {
+	if (set_cloexec_all(b, 0) == -1) {
 		close_all(b, 0);
 		b->len = 0;
 		return -1;
@@ -474,7 +482,7 @@ ssize_t ancil_recvmsg(int sock, struct iovec *iov, size_t niov, struct ancil_buf
 	}
 	if (ancil_check_unix(sock, NULL) == -1)
 		return -1;
-	return recv_raw(sock, iov, niov, b, flags);
+	return recv_raw(sock, iov, niov, b, flags, 0);
 }
 
 /* Waits until sock is writable; EINTR retried. */
@@ -602,7 +610,8 @@ static void take_rx(struct ancil_buf *b, struct ancil_rx *rx)
 	struct ancil_item it;
 	size_t pos = 0;
 
-	while (parse(b, &pos, &it, 0) == 1) {
+	/* A truncated receipt (kept) may need its lengths clamped. */
+	while (parse(b, &pos, &it, b->truncated != 0) == 1) {
 		if (it.kind == ANCIL_CREDS) {
 			rx->have_cred = 1;
 			rx->cred = it.cred;
@@ -655,10 +664,10 @@ ssize_t ancil_chan_recv(const struct ancil_chan *ch, void *buf, size_t len, stru
 	ancil_buf_init(&b, cb.bytes, sizeof(cb.bytes));
 	iov.iov_base = buf;
 	iov.iov_len = len;
-	if ((n = recv_raw(ch->sock, &iov, 1, &b, flags)) == -1) {
-		rx->truncated = b.truncated;
+	n = recv_raw(ch->sock, &iov, 1, &b, flags, rx->keep_truncated);
+	rx->truncated = b.truncated;
+	if (n == -1)
 		return -1;
-	}
 	take_rx(&b, rx);
 	return n;
 }

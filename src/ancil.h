@@ -75,6 +75,7 @@ struct ancil_buf {
 /* What the kernel cut from a received message (flags). */
 #define ANCIL_TRUNC_CTRL 0x01	/* MSG_CTRUNC: descriptors or credentials lost */
 #define ANCIL_TRUNC_DATA 0x02	/* MSG_TRUNC: bytes of a datagram or packet lost */
+#define ANCIL_TRUNC_ROOM 0x04	/* with CTRL: the control buffer was full, so it was too small */
 
 /* Kinds of control message the iterator reports. */
 enum ancil_kind {
@@ -184,7 +185,8 @@ struct ancil_rx {
 	size_t nsurplus;	/* out: descriptors beyond maxfds, closed */
 	int have_cred;		/* out: the message carried credentials */
 	struct ancil_cred cred;	/* out */
-	int truncated;		/* out: ANCIL_TRUNC_* (set when the call failed with EMSGSIZE) */
+	int truncated;		/* out: ANCIL_TRUNC_* (see keep_truncated) */
+	int keep_truncated;	/* in: see ancil_recv */
 };
 
 /*
@@ -196,6 +198,14 @@ struct ancil_rx {
  * errors; on error nothing received stays open.
  */
 ssize_t ancil_recv(int sock, void *buf, size_t len, struct ancil_rx *rx, int flags);
+/*
+ * With rx->keep_truncated set, a message that lost only control data
+ * (rx->truncated is ANCIL_TRUNC_CTRL, perhaps with ANCIL_TRUNC_ROOM) is
+ * not an error: its bytes are returned and the descriptors that did
+ * arrive are in rx->fds as usual, so that a caller can say what was lost
+ * and why.  The caller must check rx->truncated.  Bytes cut short stay
+ * EMSGSIZE, with nothing left open.
+ */
 
 /*
  * A checked channel: a socket known to be AF_UNIX, for a caller that sends

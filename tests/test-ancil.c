@@ -359,8 +359,10 @@ static void test_small_buffer(void)
 	ancil_send(sv[0], "y", 1, pool, 3, NULL);
 	errno = 0;
 	r = ancil_recvmsg(sv[1], &iov, 1, &b, 0);
-	ok(r == -1 && errno == EMSGSIZE && ancil_buf_truncated(&b) && ancil_buf_empty(&b),
-	    "three descriptors into a CMSG_SPACE(sizeof(int)) buffer are EMSGSIZE, truncated, empty");
+	ok(r == -1 && errno == EMSGSIZE && ancil_buf_empty(&b) &&
+	    ancil_buf_truncated(&b) == (ANCIL_TRUNC_CTRL | ANCIL_TRUNC_ROOM),
+	    "three descriptors into a CMSG_SPACE(sizeof(int)) buffer are EMSGSIZE, empty, "
+	    "truncated for want of room");
 	ok_fdset(&mid, "the two descriptors that did fit were closed");
 
 	ancil_send(sv[0], "z", 1, pool, 1, NULL);
@@ -442,6 +444,13 @@ static void test_rlimit(void)
 		if (ancil_recvmsg(sv[1], &iov, 1, &b, 0) != -1 || errno != EMSGSIZE ||
 		    !ancil_buf_truncated(&b) || !ancil_buf_empty(&b))
 			code |= 2;
+		/* Kept: the two that arrived are handed over, close-on-exec, the cause told apart. */
+		rx.keep_truncated = 1;
+		if (ancil_recv(sv[1], &c, 1, &rx, 0) != 1 || c != 'k' || rx.nfds != 2 ||
+		    rx.truncated != ANCIL_TRUNC_CTRL || !(fcntl(got[0], F_GETFD) & FD_CLOEXEC) ||
+		    !(fcntl(got[1], F_GETFD) & FD_CLOEXEC) || !fd_same_file(got[1], pool[1]))
+			code |= 8;
+		ancil_close_fds(got, rx.nfds);
 		fdset_take(&after);
 		if (after.n != before.n || memcmp(after.fds, before.fds, after.n * sizeof(int)))
 			code |= 4;
@@ -455,16 +464,20 @@ static void test_rlimit(void)
 			diag("prlimit: %s", strerror(errno));
 		ancil_send(sv[0], "a", 1, pool, 5, NULL);
 		ancil_send(sv[0], "b", 1, pool, 5, NULL);
+		ancil_send(sv[0], "k", 1, pool, 5, NULL);
 		if (write(down[1], "g", 1) != 1)
 			diag("write: %s", strerror(errno));
 	}
 	status = test_wait(pid);
-	ok(status >= 0 && !(status & ~7) && !(status & 1),
+	ok(status >= 0 && !(status & ~15) && !(status & 1),
 	    "a receiver at RLIMIT_NOFILE (room for 2 of 5) gets EMSGSIZE from ancil_recv (status %d)",
 	    status);
-	ok(status >= 0 && !(status & ~7) && !(status & 2),
+	ok(status >= 0 && !(status & ~15) && !(status & 2),
 	    "ancil_recvmsg at RLIMIT_NOFILE reports EMSGSIZE with the truncated flag set");
-	ok(status >= 0 && !(status & ~7) && !(status & 4),
+	ok(status >= 0 && !(status & ~15) && !(status & 8),
+	    "with keep_truncated, the 2 of 5 that arrived are handed over close-on-exec, "
+	    "flagged CTRL without ROOM");
+	ok(status >= 0 && !(status & ~15) && !(status & 4),
 	    "the receiver at RLIMIT_NOFILE has exactly the descriptors it had before");
 	test_close2(sv);
 	test_close2(up);
