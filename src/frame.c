@@ -121,7 +121,10 @@ static ssize_t frame_recv_some(struct frame_conn *c, void *buf, size_t len, stru
 			errno = ETIMEDOUT;
 			return -1;
 		}
+		rx->keep_truncated = c->trunc != NULL;
 		n = ancil_chan_recv(&ch, buf, len, rx, MSG_DONTWAIT);
+		if (n >= 0 && rx->truncated)
+			c->trunc->flags |= rx->truncated;
 		if (n >= 0)
 			return n;
 		if (errno == EMSGSIZE && rx->truncated == ANCIL_TRUNC_DATA)
@@ -174,6 +177,22 @@ static int frame_read(struct frame_conn *c, unsigned char *buf, size_t len, int 
 	return 0;
 }
 
+/*
+ * Whether the frame of header h, whose nfds descriptors have arrived, lost
+ * some on the way and the caller wants them (c->trunc): then it says how
+ * many, and errno is EMSGSIZE.
+ */
+static int frame_cut(struct frame_conn *c, const struct proto_hdr *h, size_t nfds)
+{
+	if (!c->trunc || !c->trunc->flags)
+		return 0;
+	c->trunc->arrived = nfds;
+	c->trunc->sent = h->nfds;
+	c->trunc->more = !!(h->flags & PROTO_F_MORE);
+	errno = EMSGSIZE;
+	return 1;
+}
+
 /* A SOCK_SEQPACKET frame: one packet.  See frame_recv_max. */
 static int frame_recv_packet(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload,
     int *fds, size_t maxfds)
@@ -198,9 +217,14 @@ static int frame_recv_packet(struct frame_conn *c, struct proto_hdr *h, unsigned
 	if (h->nfds > maxfds)
 		goto fail;
 	errno = EPROTO;
-	if ((size_t)n != PROTO_HDR_LEN + (size_t)h->len || rx.nfds != h->nfds)
+	if ((size_t)n != PROTO_HDR_LEN + (size_t)h->len)
 		goto fail;
 	memcpy(payload, buf + PROTO_HDR_LEN, h->len);
+	if (frame_cut(c, h, rx.nfds))
+		return -1;
+	errno = EPROTO;
+	if (rx.nfds != h->nfds)
+		goto fail;
 	return 1;
 fail:
 	ancil_close_fds(fds, rx.nfds);
@@ -218,6 +242,8 @@ static int frame_recv_max(struct frame_conn *c, struct proto_hdr *h, unsigned ch
 	unsigned char hdr[PROTO_HDR_LEN];
 	size_t nfds = 0, got = 0;
 
+	if (c->trunc)
+		c->trunc->flags = 0;
 	if (c->type == SOCK_SEQPACKET)
 		return frame_recv_packet(c, h, payload, fds, maxfds);
 	if (frame_read(c, hdr, sizeof(hdr), 1, fds, &nfds, &got) == -1) {
@@ -235,6 +261,8 @@ static int frame_recv_max(struct frame_conn *c, struct proto_hdr *h, unsigned ch
 		goto fail;
 	if (frame_read(c, payload, h->len, 0, fds, &nfds, &got) == -1)
 		goto fail;
+	if (frame_cut(c, h, nfds))
+		return -1;
 	errno = EPROTO;
 	if (nfds != h->nfds)
 		goto fail;
@@ -308,23 +336,42 @@ int frame_send_offer(struct frame_conn *c, int flags, const int *fds, char *cons
 	return 0;
 }
 
-/* Adds one received OFFER's descriptors and names to b; closes them on failure. */
+/*
+ * Adds the first nfds descriptors of one received OFFER (all of them,
+ * unless the kernel cut some) and their names to b; closes them on failure.
+ */
 static int batch_take(struct frame_batch *b, const struct proto_hdr *h, const unsigned char *payload,
-    int *fds)
+    int *fds, size_t nfds)
 {
 	char store[PROTO_MAX_PAYLOAD];
 	char *names[PROTO_MAX_FDS];
 
 	if (proto_names_unpack(payload, h->len, h->nfds, store, sizeof(store), names) == -1) {
-		ancil_close_fds(fds, h->nfds);
+		ancil_close_fds(fds, nfds);
 		errno = EPROTO;
 		return -1;
 	}
-	for (size_t i = 0; i < h->nfds; i++)
+	for (size_t i = 0; i < nfds; i++)
 		if (frame_batch_add(b, fds[i], names[i]) == -1) {
-			ancil_close_fds(fds + i + 1, h->nfds - i - 1);
+			ancil_close_fds(fds + i + 1, nfds - i - 1);
 			return -1;
 		}
+	return 0;
+}
+
+/*
+ * An OFFER that lost descriptors: what did arrive joins b, and c->trunc
+ * counts the whole batch.  Returns 0, or batch_take's -1.
+ */
+static int batch_cut(struct frame_conn *c, struct frame_batch *b, const struct proto_hdr *h,
+    const unsigned char *payload, int *fds)
+{
+	size_t before = b->n;
+
+	if (batch_take(b, h, payload, fds, c->trunc->arrived) == -1)
+		return -1;
+	c->trunc->arrived += before;
+	c->trunc->sent += before;
 	return 0;
 }
 
@@ -338,6 +385,18 @@ int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, in
 		size_t room = max > b->n ? max - b->n : 0;
 
 		r = frame_recv_max(c, &h, payload, fds, room < PROTO_MAX_FDS ? room : PROTO_MAX_FDS);
+		if (r == -1 && errno == EMSGSIZE && c->trunc && c->trunc->flags) {
+			/* Descriptors lost on the way: what arrived stays in b for the caller. */
+			if (h.type != PROTO_OFFER) {
+				ancil_close_fds(fds, c->trunc->arrived);
+				errno = EPROTO;
+				goto fail;
+			}
+			if (batch_cut(c, b, &h, payload, fds) == -1)
+				goto fail;
+			errno = EMSGSIZE;
+			return -1;
+		}
 		if (r == 0 && first)
 			return 0;
 		if (r == 0)
@@ -351,7 +410,7 @@ int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, in
 			errno = EPROTO;
 			goto fail;
 		}
-		if (batch_take(b, &h, payload, fds) == -1)
+		if (batch_take(b, &h, payload, fds, h.nfds) == -1)
 			goto fail;
 		*flags = h.flags & ~PROTO_F_MORE;
 		first = 0;

@@ -25,6 +25,20 @@ struct frame_conn {
 	int sock;		/* connected AF_UNIX SOCK_STREAM or SOCK_SEQPACKET socket */
 	int type;
 	long long deadline;	/* monotonic milliseconds; 0: none */
+	struct frame_trunc *trunc;	/* NULL, or where to say what the kernel cut */
+};
+
+/*
+ * For a receiver that wants to say why descriptors did not arrive: with
+ * c->trunc set, a frame that lost descriptors on the way (MSG_CTRUNC) is
+ * still EMSGSIZE, but the descriptors that did arrive are left to the
+ * caller (see frame_recv and frame_recv_offer) and this says how many.
+ */
+struct frame_trunc {
+	int flags;		/* ANCIL_TRUNC_*; 0 when nothing was cut */
+	size_t arrived;		/* descriptors that arrived */
+	size_t sent;		/* descriptors the sender's headers declared */
+	int more;		/* the sender had more frames to send: sent is a lower bound */
 };
 
 /* Monotonic clock in milliseconds. */
@@ -43,7 +57,9 @@ int frame_send(struct frame_conn *c, int type, int flags, const void *payload, s
  * Receives one frame into *h, payload (room for PROTO_MAX_PAYLOAD bytes)
  * and fds (room for PROTO_MAX_FDS owned, close-on-exec descriptors).
  * Returns 1 for a frame, 0 for end of file before its first byte, -1 on
- * error, in which case every descriptor received is closed.
+ * error, in which case every descriptor received is closed; except for
+ * EMSGSIZE with c->trunc set and its flags not 0: then the frame was read
+ * whole, *h holds its header, and c->trunc->arrived descriptors are in fds.
  */
 int frame_recv(struct frame_conn *c, struct proto_hdr *h, unsigned char *payload, int *fds);
 
@@ -82,7 +98,9 @@ int frame_send_offer(struct frame_conn *c, int flags, const int *fds, char *cons
  * otherwise: E2BIG as soon as a frame's header would take b past max
  * descriptors (that frame's payload is never read), EPROTO for a frame
  * that is not an OFFER, a WAIT flag that changes, or bad names, and the
- * errors of frame_recv.  On -1 everything received is closed and b emptied.
+ * errors of frame_recv.  On -1 everything received is closed and b emptied,
+ * except for EMSGSIZE with c->trunc set and its flags not 0: then b holds
+ * every descriptor that arrived, named, for the caller to free.
  */
 int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, int *flags);
 

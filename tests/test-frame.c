@@ -131,6 +131,81 @@ static void test_offer_many(int type, size_t n)
 	ok_fdset(&fs, "%s: all %zu descriptors are closed again", tname(type), n);
 }
 
+/*
+ * A receiver at RLIMIT_NOFILE with room for only `room` of n descriptors,
+ * with c.trunc set: EMSGSIZE, the ones that arrived in the batch with
+ * their names, the counts right, and nothing left open once freed.
+ */
+static void test_offer_cut(int type, size_t n, size_t room)
+{
+	int sv[2], up[2], down[2], status;
+	long lim = 0;
+	pid_t pid;
+
+	fdset_take(&fs);
+	test_pair(type, sv);
+	if (pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1)
+		exit(99);
+	pid = test_fork();
+	if (pid == 0) {
+		static struct fdset before, after;
+		struct frame_trunc t = { 0 };
+		struct frame_conn c = { .sock = sv[1], .type = type, .deadline = frame_deadline(10000), .trunc = &t };
+		struct frame_batch b = { 0 };
+		int flags = 0, code = 0, r;
+		size_t k = 0, free_seen = 0;
+		char go;
+
+		close(sv[0]);
+		fdset_take(&before);
+		for (int fd = 0; free_seen < room; fd++) {
+			if (k < before.n && before.fds[k] == fd)
+				k++;
+			else
+				free_seen++;
+			lim = fd + 1;
+		}
+		if (write(up[1], &lim, sizeof(lim)) != sizeof(lim) || read(down[0], &go, 1) != 1)
+			_exit(90);
+		r = frame_recv_offer(&c, &b, n, &flags);
+		if (r != -1 || errno != EMSGSIZE || !(t.flags & ANCIL_TRUNC_CTRL) || (t.flags & ANCIL_TRUNC_ROOM))
+			code |= 1;
+		if (b.n != room || t.arrived != room || t.sent != n || t.more)
+			code |= 2;
+		for (size_t i = 0; i < b.n; i++)
+			if (fd_size(b.fds[i]) != (off_t)(i + 1) || strcmp(b.names[i], pool_names[i]))
+				code |= 4;
+		frame_batch_free(&b);
+		fdset_take(&after);
+		if (after.n != before.n || memcmp(after.fds, before.fds, after.n * sizeof(int)))
+			code |= 8;
+		_exit(code);
+	}
+	close(sv[1]);
+	if (read(up[0], &lim, sizeof(lim)) == sizeof(lim)) {
+		struct rlimit rl = { (rlim_t)lim, (rlim_t)lim };
+		struct frame_conn c = { .sock = sv[0], .type = type };
+
+		if (prlimit(pid, RLIMIT_NOFILE, &rl, NULL) == -1)
+			diag("prlimit: %s", strerror(errno));
+		if (write(down[1], "g", 1) != 1)
+			diag("write: %s", strerror(errno));
+		if (frame_send_offer(&c, 0, pool, pool_names, n) == -1)
+			diag("frame_send_offer: %s", strerror(errno));
+	}
+	status = test_wait(pid);
+	ok(status >= 0 && !(status & 1), "%s: %zu of %zu descriptors cut by RLIMIT_NOFILE: EMSGSIZE, "
+	    "flagged CTRL, not ROOM (status %d)", tname(type), room, n, status);
+	ok(status >= 0 && !(status & 2), "%s: the batch holds the %zu that arrived; %zu declared",
+	    tname(type), room, n);
+	ok(status >= 0 && !(status & 4), "%s: the ones that arrived are the first, with their names", tname(type));
+	ok(status >= 0 && !(status & 8), "%s: freeing the batch leaves the receiver as it was", tname(type));
+	close(sv[0]);
+	test_close2(up);
+	test_close2(down);
+	ok_fdset(&fs, "%s: the cut offer leaves nothing open here", tname(type));
+}
+
 static void test_offer_empty(int type)
 {
 	struct frame_batch b = { 0 };
@@ -413,6 +488,9 @@ int main(void)
 	test_offer_many(SOCK_SEQPACKET, 1000);
 	test_offer_empty(SOCK_STREAM);
 	test_offer_empty(SOCK_SEQPACKET);
+	test_offer_cut(SOCK_STREAM, 5, 2);
+	test_offer_cut(SOCK_SEQPACKET, 5, 2);
+	test_offer_cut(SOCK_STREAM, 300, 260);
 	test_offer_bad();
 	test_not_fdrelay(SOCK_STREAM);
 	test_not_fdrelay(SOCK_SEQPACKET);
