@@ -47,6 +47,7 @@ static int describe_delivery(struct delivery *d, void *arg)
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	int status = FDR_EXIT_OK;
+	struct describe_run r;
 
 	if (!out) {
 		fdr_warn("recv");
@@ -58,9 +59,11 @@ static int describe_delivery(struct delivery *d, void *arg)
 	else
 		fprintf(out, "sender pid %ld uid %ld gid %ld sent %zu descriptor%s\n", (long)d->cred.pid,
 		    (long)d->cred.uid, (long)d->cred.gid, d->b.n, d->b.n == 1 ? "" : "s");
+	describe_begin(&r, out, o->json);
 	for (size_t i = 0; i < d->b.n; i++)
-		if (describe_fd(out, 0, d->b.fds[i], 3 + (int)i, d->b.names[i], o->json) == -1)
+		if (describe_fd(&r, 0, d->b.fds[i], 3 + (int)i, d->b.names[i]) == -1)
 			fdr_warn("recv: describe %s", d->b.names[i]);
+	describe_end(&r);
 	if (fclose(out) != 0) {
 		fdr_warn("recv");
 		status = FDR_EXIT_FAIL;

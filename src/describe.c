@@ -12,7 +12,9 @@
  *   3 a.txt: regular file /tmp/a.txt, read-only, cloexec, offset 5, size 12
  *   4: pipe pipe:[81234], write-only, nonblock
  *   5 conn: socket unix stream connected socket:[8671], read-write,
- *      local unnamed, peer /run/x.sock, peer pid 12 uid 0 gid 0   (one line)
+ *      local unnamed, peer /run/x.sock, peer pid 12 uid 0 gid 0,
+ *      peer held by pid 12 (fdrelay) fd 3, queued 5 bytes,
+ *      in flight 3 descriptors   (one line)
  *   6: pidfd anon_inode:[pidfd], read-write, cloexec, pid 4711
  *
  *   TYPE is one of: regular file, directory, pipe (anonymous), FIFO
@@ -35,7 +37,15 @@
  *   "local ADDR" and "peer ADDR" (sockets: a path, @ABSTRACT, "unnamed",
  *   HOST:PORT or [HOST6]:PORT); "peer pid P uid U gid G" (connected unix
  *   sockets) or "peer credentials unknown" (another process's socket that
- *   could not be inspected); "pid P" (pidfds: the process it refers to,
+ *   could not be inspected); for unix sockets, from the kernel's table
+ *   (unixdiag.h): "peer held by pid P (COMMAND) fd N[ and ...]" (who has
+ *   the peer open now; at most HOLDERS_SHOWN named, then "and N more"),
+ *   "peer held by no process (in flight in a message?)" or "... no
+ *   process visible here (N processes could not be looked into)",
+ *   "not yet accepted by pid P (COMMAND) fd N" (a client: its listener),
+ *   "queued N bytes" (not 0; datagrams: the next one's size), "in flight
+ *   N descriptors" (fdinfo's scm_fds, not 0), "pending N of backlog M"
+ *   (listening); "pid P" (pidfds: the process it refers to,
  *   -1 once reaped); "count N" (eventfd counter); "watches N" (epoll,
  *   inotify and fanotify: registered watches or marks); "clock C"
  *   (timerfd: realtime, monotonic, boottime, realtime-alarm,
@@ -68,6 +78,13 @@
  *                        unnamed; absent when it cannot be read
  *   peer      string     connected sockets: the peer's address, likewise
  *   peer_pid, peer_uid, peer_gid  number  connected unix sockets
+ *   peer_inode number     connected unix sockets: the peer socket's inode
+ *   peer_holders array    with peer_inode: {"pid","command","fd"} objects
+ *   listener_inode, listener_holders  a client not yet accepted: its listener's
+ *   holders_hidden number processes not looked into; absent when 0
+ *   queued    number     unix sockets not listening: bytes to be read
+ *   pending, backlog  number  listening unix sockets
+ *   in_flight number     unix sockets: descriptors not yet received
  *   pid       number     pidfds
  *   count     number     eventfds
  *   watches   number     epoll, inotify, fanotify
@@ -102,6 +119,11 @@
 
 #include "describe.h"
 #include "parse.h"
+#include "sock.h"
+#include "unixdiag.h"
+
+/* At most this many holders of a peer are named in the text form (JSON has them all). */
+#define HOLDERS_SHOWN 8
 
 
 /* Everything describe_fd() found out about one descriptor. */
@@ -125,6 +147,16 @@ struct desc {
 	size_t locallen, peerlen;
 	int have_local, have_peer, creds;	/* creds: 1 known, -1 unknown */
 	long peer_pid, peer_uid, peer_gid;
+	/* unix sockets, from the kernel's table (unixdiag) and fdinfo */
+	int have_diag, listening, have_queue, have_inflight;
+	unsigned long long peer_ino;	/* 0: no peer */
+	const struct unixdiag_holder *holders;
+	size_t nholders, hidden;
+	unsigned long long listener_ino;	/* a client not yet accepted: its listener's; else 0 */
+	const struct unixdiag_holder *lholders;
+	size_t nlholders;
+	unsigned int queued, backlog;	/* listening: queued is the pending connections */
+	unsigned long inflight;
 	/* anon inodes */
 	int have_pid, have_count, have_watches, have_sigs;
 	long pid;
@@ -491,6 +523,9 @@ static void read_fdinfo(struct desc *d, const char *proc, int *oflags)
 			d->have_count = 1;
 		} else if (!strncmp(line, "clockid:", 8)) {
 			d->clock = clock_name(atoi(v), d->clockbuf, sizeof(d->clockbuf));
+		} else if (!strncmp(line, "scm_fds:", 8)) {
+			d->inflight = strtoul(v, NULL, 10);
+			d->have_inflight = 1;
 		} else if (!strncmp(line, "sigmask:", 8)) {
 			d->sigmask = strtoull(v, NULL, 16);
 			d->have_sigs = 1;
@@ -570,6 +605,64 @@ static void gather_socket(struct desc *d, int fd, pid_t pid, const char *link)
 	}
 }
 
+/* The kernel's table of unix sockets, loaded on first need; NULL when it cannot be had. */
+static const struct unixdiag *run_diag(struct describe_run *r)
+{
+	if (!r->diag_tried) {
+		r->diag_tried = 1;
+		r->diag = unixdiag_load();
+	}
+	return r->diag;
+}
+
+/* Which processes hold which sockets, walked on first need; NULL when it cannot be had. */
+static const struct unixdiag_procs *run_procs(struct describe_run *r)
+{
+	if (!r->procs_tried) {
+		r->procs_tried = 1;
+		r->procs = unixdiag_procs_load(NULL, 0);
+	}
+	return r->procs;
+}
+
+/* The inode of the listener among whose pending connections client is, or 0. */
+static unsigned long long listener_of(const struct unixdiag *t, unsigned long long client)
+{
+	size_t n;
+	const struct unixdiag_sock *all = unixdiag_all(t, &n);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; all[i].listening && k < all[i].npending; k++)
+			if (all[i].pending[k] == client)
+				return all[i].ino;
+	return 0;
+}
+
+/* A unix socket's peer and who holds it, its queue, a listener's backlog. */
+static void gather_unix(struct describe_run *r, struct desc *d)
+{
+	const struct unixdiag *t = run_diag(r);
+	const struct unixdiag_sock *u = t ? unixdiag_find(t, d->ino) : NULL;
+	const struct unixdiag_procs *p;
+
+	if (!u)
+		return;
+	d->have_diag = 1;
+	d->listening = u->listening;
+	d->have_queue = u->have_queue;
+	d->queued = u->rqueue;
+	d->backlog = u->wqueue;
+	d->peer_ino = u->peer;
+	/* Connected with no peer yet: a client its listener has not accepted. */
+	if (u->state == 1 /* TCP_ESTABLISHED */ && !u->peer)
+		d->listener_ino = listener_of(t, u->ino);
+	if ((u->peer || d->listener_ino) && (p = run_procs(r))) {
+		d->holders = unixdiag_procs_find(p, u->peer, &d->nholders);
+		d->lholders = unixdiag_procs_find(p, d->listener_ino, &d->nlholders);
+		d->hidden = unixdiag_procs_hidden(p);
+	}
+}
+
 /*
  * The kernel's name for the open file (readlink of link) into d->path.
  * For another process, a missing link is EBADF when the process exists
@@ -596,7 +689,7 @@ static int gather_path(struct desc *d, pid_t pid, const char *proc, const char *
 }
 
 /* Fills d for descriptor fd of pid (0: self); -1 with errno when not open. */
-static int gather(struct desc *d, pid_t pid, int fd)
+static int gather(struct describe_run *r, struct desc *d, pid_t pid, int fd)
 {
 	char proc[32], link[64];
 	struct stat st;
@@ -641,6 +734,10 @@ static int gather(struct desc *d, pid_t pid, int fd)
 	/* An O_PATH descriptor of a socket file is no socket to query. */
 	if (!strcmp(d->type, "socket") && (d->oflags < 0 || !(d->oflags & O_PATH)))
 		gather_socket(d, fd, pid, link);
+	if (d->is_sock && !strcmp(d->family, "unix") && d->have_ino)
+		gather_unix(r, d);
+	else
+		d->have_inflight = 0;
 	return 0;
 }
 
@@ -681,6 +778,72 @@ static const char *mode_name(int f)
 	case O_RDWR: return "read-write";
 	default: return "unknown";
 	}
+}
+
+/*
+ * The processes h[0..n) that hold a socket: as the JSON field key (an
+ * array; then holders_hidden when not 0), or as text after prefix, at
+ * most HOLDERS_SHOWN named, none (or why none is seen) when n is 0.
+ */
+static void print_holders(FILE *out, int json, const char *key, const char *prefix,
+    const struct unixdiag_holder *h, size_t n, size_t hidden, const char *none)
+{
+	if (json)
+		fprintf(out, ",\"%s\":[", key);
+	else
+		fputs(prefix, out);
+	for (size_t i = 0; i < n; i++) {
+		if (json) {
+			fprintf(out, "%s{\"pid\":%ld,\"command\":", i ? "," : "", h[i].pid);
+			json_str(out, h[i].comm, strlen(h[i].comm));
+			fprintf(out, ",\"fd\":%d}", h[i].fd);
+		} else if (i < HOLDERS_SHOWN) {
+			fprintf(out, "%spid %ld (", i ? " and " : "", h[i].pid);
+			text_str(out, h[i].comm, strlen(h[i].comm));
+			fprintf(out, ") fd %d", h[i].fd);
+		}
+	}
+	if (json) {
+		putc(']', out);
+		if (hidden)
+			fprintf(out, ",\"holders_hidden\":%zu", hidden);
+	} else if (n > HOLDERS_SHOWN) {
+		fprintf(out, " and %zu more", n - HOLDERS_SHOWN);
+	} else if (!n && hidden) {
+		fprintf(out, "no process visible here (%zu processes could not be looked into)", hidden);
+	} else if (!n) {
+		fputs(none, out);
+	}
+}
+
+/* A unix socket's peer or listener and who holds it, its queue and backlog. */
+static void print_unix(FILE *out, int json, const struct desc *d)
+{
+	if (d->peer_ino && json)
+		fprintf(out, ",\"peer_inode\":%llu", d->peer_ino);
+	if (d->peer_ino)
+		print_holders(out, json, "peer_holders", ", peer held by ", d->holders, d->nholders,
+		    d->hidden, "no process (in flight in a message?)");
+	if (d->listener_ino && json)
+		fprintf(out, ",\"listener_inode\":%llu", d->listener_ino);
+	if (d->listener_ino)
+		print_holders(out, json, "listener_holders", ", not yet accepted by ", d->lholders,
+		    d->nlholders, d->hidden, "a listener no process holds");
+	if (json) {
+		if (d->have_queue && d->listening)
+			fprintf(out, ",\"pending\":%u,\"backlog\":%u", d->queued, d->backlog);
+		else if (d->have_queue)
+			fprintf(out, ",\"queued\":%u", d->queued);
+		if (d->have_inflight)
+			fprintf(out, ",\"in_flight\":%lu", d->inflight);
+		return;
+	}
+	if (d->have_queue && d->listening)
+		fprintf(out, ", pending %u of backlog %u", d->queued, d->backlog);
+	else if (d->have_queue && d->queued)
+		fprintf(out, ", queued %u bytes", d->queued);
+	if (d->have_inflight && d->inflight)
+		fprintf(out, ", in flight %lu descriptor%s", d->inflight, d->inflight == 1 ? "" : "s");
 }
 
 static void print_text(FILE *out, const struct desc *d)
@@ -728,6 +891,7 @@ static void print_text(FILE *out, const struct desc *d)
 		    d->peer_pid, d->peer_uid, d->peer_gid);
 	else if (d->creds < 0)
 		fputs(", peer credentials unknown", out);
+	print_unix(out, 0, d);
 	if (d->have_pid)
 		fprintf(out, ", pid %ld", d->pid);
 	if (d->have_count)
@@ -793,6 +957,7 @@ static void print_json(FILE *out, const struct desc *d)
 	if (d->creds > 0)
 		fprintf(out, ",\"peer_pid\":%ld,\"peer_uid\":%ld,\"peer_gid\":%ld",
 		    d->peer_pid, d->peer_uid, d->peer_gid);
+	print_unix(out, 1, d);
 	if (d->have_pid)
 		fprintf(out, ",\"pid\":%ld", d->pid);
 	if (d->have_count)
@@ -814,7 +979,21 @@ static void print_json(FILE *out, const struct desc *d)
 	fputs("}\n", out);
 }
 
-int describe_fd(FILE *out, pid_t pid, int fd, int shown, const char *name, int json)
+void describe_begin(struct describe_run *r, FILE *out, int json)
+{
+	memset(r, 0, sizeof(*r));
+	r->out = out;
+	r->json = json;
+}
+
+void describe_end(struct describe_run *r)
+{
+	unixdiag_free(r->diag);
+	unixdiag_procs_free(r->procs);
+	memset(r, 0, sizeof(*r));
+}
+
+int describe_fd(struct describe_run *r, pid_t pid, int fd, int shown, const char *name)
 {
 	struct desc *d;
 
@@ -824,7 +1003,7 @@ int describe_fd(FILE *out, pid_t pid, int fd, int shown, const char *name, int j
 	}
 	if (!(d = calloc(1, sizeof(*d))))
 		return -1;
-	if (gather(d, pid, fd) < 0) {
+	if (gather(r, d, pid, fd) < 0) {
 		int e = errno;
 
 		free(d);
@@ -837,11 +1016,129 @@ int describe_fd(FILE *out, pid_t pid, int fd, int shown, const char *name, int j
 		d->fd = shown;
 		d->cloexec = 0;
 	}
-	if (json)
-		print_json(out, d);
+	if (r->json)
+		print_json(r->out, d);
 	else
-		print_text(out, d);
+		print_text(r->out, d);
 	free(d);
+	return 0;
+}
+
+/* ---- a socket by its address ---- */
+
+/* The holders of socket ino, in the run's form. */
+static void print_socket_holders(struct describe_run *r, unsigned long long ino)
+{
+	const struct unixdiag_procs *p = run_procs(r);
+	const struct unixdiag_holder *h = NULL;
+	size_t n = 0;
+
+	if (p)
+		h = unixdiag_procs_find(p, ino, &n);
+	print_holders(r->out, r->json, "holders", ", held by ", h, n, p ? unixdiag_procs_hidden(p) : 0,
+	    "no process");
+}
+
+/*
+ * Tries to connect to addr now (without waiting: a full backlog is
+ * EAGAIN), as a socket of type, or of each type in turn when type is 0.
+ * Returns 0 or the errno of the (last) failure.  A listener sees the
+ * connection open and close without a byte.
+ */
+static int probe_connect(const char *addr, int type)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	int e = 0;
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int s;
+
+		if (type && types[i] != type)
+			continue;
+		/* Linux takes SOCK_NONBLOCK with the type, as socket(2) does. */
+		if ((s = sock_connect(addr, types[i] | SOCK_NONBLOCK)) >= 0) {
+			close(s);
+			return 0;
+		}
+		if ((e = errno) != EPROTOTYPE)
+			break;
+	}
+	return e;
+}
+
+int describe_socket(struct describe_run *r, const char *addr)
+{
+	const struct unixdiag *t = run_diag(r);
+	const struct unixdiag_sock *u = NULL;
+	int abstract = addr[0] == '@', e;
+	struct stat st;
+	FILE *out = r->out;
+
+	if (!abstract) {
+		if (lstat(addr, &st) == -1)
+			return -1;
+		if (!S_ISSOCK(st.st_mode)) {
+			errno = ENOTSOCK;
+			return -1;
+		}
+	}
+	if (t && abstract)
+		u = unixdiag_find_abstract(t, addr + 1, strlen(addr + 1));
+	else if (t)
+		u = unixdiag_find_file(t, major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino);
+	e = probe_connect(addr, u ? u->type : 0);
+	if (abstract && !u && (t || e == ECONNREFUSED)) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (r->json) {
+		fputs("{\"address\":", out);
+		json_str(out, addr, strlen(addr));
+		fprintf(out, ",\"stale\":%s", !u && e == ECONNREFUSED ? "true" : "false");
+	} else {
+		text_str(out, addr, strlen(addr));
+		fputs(": socket unix", out);
+	}
+	if (u) {
+		const char *type = socktype_name(u->type);
+		/* A client not yet accepted is connected, with no peer inode yet. */
+		const char *state = u->listening ? "listening" : u->state == 1 /* TCP_ESTABLISHED */ ?
+		    "connected" : "bound";
+
+		fprintf(out, r->json ? ",\"socktype\":\"%s\",\"state\":\"%s\"" : " %s %s", type, state);
+	} else {
+		/* Not in this network namespace's table: stale, or bound elsewhere. */
+		const char *state = e == ECONNREFUSED ? "stale" : e ? "unknown" : "live";
+
+		fprintf(out, r->json ? ",\"state\":\"%s\"" : " %s", state);
+	}
+	if (!abstract)
+		fprintf(out, r->json ? ",\"owner_uid\":%ld,\"owner_gid\":%ld,\"mode\":\"%04o\"" :
+		    ", owner %ld:%ld, mode %04o", (long)st.st_uid, (long)st.st_gid,
+		    (unsigned int)(st.st_mode & 07777));
+	if (u) {
+		fprintf(out, r->json ? ",\"inode\":%llu" : ", inode %llu", u->ino);
+		if (u->listening && u->have_queue)
+			fprintf(out, r->json ? ",\"pending\":%u,\"backlog\":%u" : ", pending %u of backlog %u",
+			    u->rqueue, u->wqueue);
+		else if (u->have_queue && (r->json || u->rqueue))
+			fprintf(out, r->json ? ",\"queued\":%u" : ", queued %u bytes", u->rqueue);
+		print_socket_holders(r, u->ino);
+	} else if (!r->json && e == ECONNREFUSED) {
+		fputs(", no socket is bound to it", out);
+	} else if (!r->json && !e) {
+		fputs(", bound outside this network namespace", out);
+	}
+	if (r->json) {
+		fprintf(out, ",\"connects\":%s", e ? "false" : "true");
+		if (e)
+			json_key_str(out, "connect_error", strerror(e), strlen(strerror(e)));
+		fputs("}\n", out);
+	} else if (e) {
+		fprintf(out, ", connect: %s\n", e == EAGAIN ? "would wait (its backlog is full)" : strerror(e));
+	} else {
+		fputs(", connect: ok\n", out);
+	}
 	return 0;
 }
 
@@ -886,18 +1183,38 @@ const char *describe_name(const char *names, size_t n, int fd)
 	return names;
 }
 
-/* LISTEN_* of another process's initial environment (/proc/PID/environ). */
-static char *environ_names(pid_t pid, size_t *n)
+/* LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES of a process: malloc'ed copies, NULL when unset. */
+struct listen_env {
+	char *pid, *fds, *names;
+};
+
+static void listen_env_free(struct listen_env *e)
 {
-	char path[48], *buf = NULL, *names = NULL;
-	const char *lpid = NULL, *lfds = NULL, *lnames = NULL;
+	free(e->pid);
+	free(e->fds);
+	free(e->names);
+}
+
+/* Copies of this process's LISTEN_* variables (NULL when unset, or no memory). */
+static void listen_env_self(struct listen_env *e)
+{
+	const char *v;
+
+	e->pid = (v = getenv("LISTEN_PID")) ? strdup(v) : NULL;
+	e->fds = (v = getenv("LISTEN_FDS")) ? strdup(v) : NULL;
+	e->names = (v = getenv("LISTEN_FDNAMES")) ? strdup(v) : NULL;
+}
+
+/* LISTEN_* of another process's initial environment (/proc/PID/environ). */
+static void listen_env_proc(pid_t pid, struct listen_env *e)
+{
+	char path[48], *buf = NULL;
 	size_t len = 0, cap = 0, got;
 	FILE *f;
 
-	*n = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
 	if (!(f = fopen(path, "re")))
-		return NULL;
+		return;
 	do {
 		if (len + 4096 + 1 > cap) {
 			char *nb = realloc(buf, cap = len + 65536);
@@ -910,26 +1227,89 @@ static char *environ_names(pid_t pid, size_t *n)
 	} while (got > 0);
 	buf[len] = '\0';
 	for (char *p = buf; p < buf + len; p += strlen(p) + 1) {
-		if (!strncmp(p, "LISTEN_PID=", 11))
-			lpid = p + 11;
-		else if (!strncmp(p, "LISTEN_FDS=", 11))
-			lfds = p + 11;
-		else if (!strncmp(p, "LISTEN_FDNAMES=", 15))
-			lnames = p + 15;
+		char **slot = !strncmp(p, "LISTEN_PID=", 11) ? &e->pid :
+		    !strncmp(p, "LISTEN_FDS=", 11) ? &e->fds :
+		    !strncmp(p, "LISTEN_FDNAMES=", 15) ? &e->names : NULL;
+
+		if (slot) {
+			free(*slot);
+			*slot = strdup(strchr(p, '=') + 1);
+		}
 	}
-	names = listen_names(lpid, lfds, lnames, pid, n);
 out:
 	free(buf);
 	fclose(f);
-	return names;
+}
+
+/* The LISTEN_* variables of pid (0: this process). */
+static void listen_env_read(pid_t pid, struct listen_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (pid > 0)
+		listen_env_proc(pid, e);
+	else
+		listen_env_self(e);
 }
 
 char *describe_names(pid_t pid, size_t *n)
 {
-	if (pid > 0)
-		return environ_names(pid, n);
-	return listen_names(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), getenv("LISTEN_FDNAMES"),
-	    getpid(), n);
+	struct listen_env e;
+	char *names;
+
+	listen_env_read(pid, &e);
+	names = listen_names(e.pid, e.fds, e.names, pid > 0 ? pid : getpid(), n);
+	listen_env_free(&e);
+	return names;
+}
+
+/* Whether descriptor fd of pid (0: this process) is open. */
+static int fd_open_in(pid_t pid, int fd)
+{
+	char path[64];
+
+	if (pid == 0)
+		return fcntl(fd, F_GETFD) != -1;
+	snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
+	return faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void describe_listen_check(pid_t pid, char *buf, size_t n)
+{
+	long self = pid > 0 ? (long)pid : (long)getpid(), lpid, nfds, missing = -1;
+	const char *who = pid > 0 ? "process" : "this is pid";
+	struct listen_env e;
+	size_t nnames = 1;
+
+	buf[0] = '\0';
+	listen_env_read(pid, &e);
+	if (!e.fds)
+		goto out;
+	lpid = e.pid ? parse_ulong(e.pid, LONG_MAX) : -1;
+	nfds = parse_ulong(e.fds, INT_MAX - 3);
+	if (!e.pid) {
+		snprintf(buf, n, "LISTEN_FDS=%s is set but LISTEN_PID is not: sd_listen_fds(3) ignores "
+		    "the descriptors and they have no names", e.fds);
+	} else if (lpid != self) {
+		snprintf(buf, n, "LISTEN_FDS=%s was meant for pid %s (LISTEN_PID), but %s %ld: the "
+		    "descriptors went to another process first (a wrapper such as sh -c?), so "
+		    "sd_listen_fds(3) ignores them here and they have no names", e.fds, e.pid, who, self);
+	} else if (nfds == -1) {
+		snprintf(buf, n, "LISTEN_FDS=%s is not a number of descriptors", e.fds);
+	} else {
+		for (long fd = 3; fd < 3 + nfds && missing == -1; fd++)
+			if (!fd_open_in(pid, (int)fd))
+				missing = fd;
+		for (const char *c = e.names; c && *c; c++)
+			nnames += *c == ':';
+		if (missing != -1)
+			snprintf(buf, n, "LISTEN_FDS=%ld promises descriptors 3 to %ld, but %ld is not open "
+			    "(closed after it was started?)", nfds, 2 + nfds, missing);
+		else if (e.names && nfds > 0 && (long)nnames != nfds)
+			snprintf(buf, n, "LISTEN_FDNAMES has %zu name%s for LISTEN_FDS=%ld descriptor%s",
+			    nnames, nnames == 1 ? "" : "s", nfds, nfds == 1 ? "" : "s");
+	}
+out:
+	listen_env_free(&e);
 }
 
 static int cmp_int(const void *a, const void *b)

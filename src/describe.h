@@ -17,13 +17,48 @@
 #define DESCRIBE_ADDR_MAX (sizeof(struct sockaddr_storage) * 4 + 8)
 
 /*
- * Describes descriptor fd of process pid (0: this process) as one line of
- * text, or one JSON object (json), with name (NULL: none), on out.  With
- * shown >= 0 it is described as a program would see it once received as
- * descriptor shown: that number, not close-on-exec.  Returns 0, or -1 with
- * errno (EBADF: not open; ESRCH: no such process).
+ * One run of descriptions: where they go, in which form, and what is
+ * gathered once per run on first need (the kernel's table of unix
+ * sockets; which processes hold which socket).  describe_begin() sets it
+ * up, describe_end() frees what was gathered.
  */
-int describe_fd(FILE *out, pid_t pid, int fd, int shown, const char *name, int json);
+struct describe_run {
+	FILE *out;
+	int json;
+	struct unixdiag *diag;		/* NULL until needed; then NULL when it failed */
+	struct unixdiag_procs *procs;
+	int diag_tried, procs_tried;
+};
+
+void describe_begin(struct describe_run *r, FILE *out, int json);
+void describe_end(struct describe_run *r);
+
+/*
+ * Describes descriptor fd of process pid (0: this process) as one line of
+ * text, or one JSON object, with name (NULL: none).  With shown >= 0 it is
+ * described as a program would see it once received as descriptor shown:
+ * that number, not close-on-exec.  Returns 0, or -1 with errno (EBADF: not
+ * open; ESRCH: no such process).
+ */
+int describe_fd(struct describe_run *r, pid_t pid, int fd, int shown, const char *name);
+
+/*
+ * Describes the unix socket bound at addr (a path, or @NAME) rather than
+ * a descriptor: one line or object.  Returns 0 when it could, stale
+ * included; -1 with errno ENOENT (nothing there, or no socket bound to
+ * @NAME), ENOTSOCK (a path that is not a socket) or another error.
+ */
+int describe_socket(struct describe_run *r, const char *addr);
+
+/*
+ * When LISTEN_FDS is set in the environment of pid (0: this process) but
+ * LISTEN_PID names another process (or is missing), one line saying so,
+ * into buf (n bytes); otherwise, or when the descriptors are there as
+ * promised, "".  Other inconsistencies of the LISTEN_* variables get a
+ * line too: descriptors promised but not open, names that do not match
+ * their count.
+ */
+void describe_listen_check(pid_t pid, char *buf, size_t n);
 
 /*
  * The names LISTEN_FDNAMES gives descriptors 3, 4, ... of pid (0: this

@@ -29,7 +29,7 @@ enum {
 	OPT_RAW, OPT_DGRAM, OPT_SEQPACKET, OPT_MESSAGE,
 	OPT_KEEP_GOING, OPT_MAX_CHILDREN, OPT_MODE, OPT_MAX_FDS, OPT_READY_FD, OPT_INHERIT,
 	OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_ALLOW_ANY,
-	OPT_PID
+	OPT_PID, OPT_SOCKET
 };
 
 /* Everything one command line said, checked: what each command reads, instead of globals. */
@@ -47,6 +47,7 @@ struct opts {
 	char *message;			/* --message, decoded; msglen bytes */
 	long msglen;
 	long pid;			/* describe --pid; 0: not given */
+	char *socket;			/* describe --socket; NULL: not given */
 	struct policy policy;
 	struct sources src;
 	char **args;			/* operands (other than FILEs) */

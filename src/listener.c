@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "describe.h"
 #include "fdrelay.h"
 #include "listener.h"
 #include "parse.h"
@@ -176,16 +178,93 @@ static const char *receive_error(int e)
 	}
 }
 
+/*
+ * Why the kernel passed fewer descriptors than were sent (flags:
+ * ANCIL_TRUNC_*), in words, into buf.  At RLIMIT_NOFILE no descriptor
+ * can be made, so a duplicate of probe (an open descriptor) fails
+ * EMFILE; with room left, a security module refused one.
+ */
+static void cut_cause(int probe, int flags, char *buf, size_t n)
+{
+	struct rlimit rl;
+	int fd;
+
+	if (flags & ANCIL_TRUNC_ROOM) {
+		snprintf(buf, n, "the receive buffer was too small for what was sent");
+		return;
+	}
+	fd = fcntl(probe, F_DUPFD_CLOEXEC, 0);
+	if (fd == -1 && errno == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		snprintf(buf, n, "the receiving process reached its limit of open descriptors "
+		    "(RLIMIT_NOFILE %llu; raise it: ulimit -n, prlimit --nofile)", (unsigned long long)rl.rlim_cur);
+		return;
+	}
+	if (fd != -1)
+		close(fd);
+	snprintf(buf, n, "the receiver had room for more, so a security module (SELinux, AppArmor, "
+	    "Smack) most likely refused to pass one (see the audit log)");
+}
+
+/*
+ * Says what the kernel cut: how many of the descriptors arrived, of how
+ * many sent (sent -1: unknown; more: at least sent), why, and what each
+ * one that arrived is (as the program would have had it: 3, 4, ...).
+ * The short form, for the sender, goes into why (n bytes).  Closes
+ * nothing: the caller does.
+ */
+static void report_cut(const struct listener *l, int probe, const int *fds, char *const *names,
+    size_t nfds, long sent, int more, int flags, char *why, size_t n)
+{
+	const struct listener_cfg *cfg = l->cfg;
+	char cause[256];
+	struct describe_run r;
+
+	cut_cause(probe, flags, cause, sizeof(cause));
+	if (sent >= 0)
+		snprintf(why, n, "descriptors truncated: only %zu of %s%ld arrived: %s", nfds,
+		    more ? "at least " : "", sent, cause);
+	else
+		snprintf(why, n, "descriptors truncated: only %zu arrived (how many were sent is "
+		    "unknown: a raw sender says no count): %s", nfds, cause);
+	fdr_warnx("%s %s: %s", cfg->cmd, where(l), why);
+	for (size_t i = 0; i < nfds; i++) {
+		char *text = NULL, name[24];
+		size_t len = 0;
+		FILE *out = open_memstream(&text, &len);
+
+		if (!out)
+			break;
+		snprintf(name, sizeof(name), "fd%zu", i);
+		describe_begin(&r, out, 0);
+		(void)describe_fd(&r, 0, fds[i], 3 + (int)i, names ? names[i] : name);
+		describe_end(&r);
+		if (fclose(out) == 0 && len > 0)
+			fdr_warnx("%s %s: arrived: %.*s", cfg->cmd, where(l), (int)len - 1, text);
+		free(text);
+	}
+}
+
 /* A framed sender's OFFERs into d; returns 0, or an exit status after telling it why. */
 static int receive_framed(const struct listener *l, struct frame_conn *c, struct delivery *d)
 {
 	const struct listener_cfg *cfg = l->cfg;
+	struct frame_trunc cut = { 0 };
 	const char *why;
+	char text[512];
 	int flags = 0, r;
 
 	if (fdr_nofile_need(2 * (cfg->max_fds + PROTO_MAX_FDS) + 64) == -1 && cfg->verbose)
 		fdr_warn("%s: raise the descriptor limit", cfg->cmd);
+	c->trunc = &cut;
 	r = frame_recv_offer(c, &d->b, (size_t)cfg->max_fds, &flags);
+	c->trunc = NULL;
+	if (r == -1 && errno == EMSGSIZE && cut.flags) {
+		/* What arrived is in d->b, for the report; serve_conn closes it. */
+		report_cut(l, c->sock, d->b.fds, d->b.names, d->b.n, (long)cut.sent, cut.more, cut.flags,
+		    text, sizeof(text));
+		tell_error(c->sock, c->type, text);
+		return FDR_EXIT_FAIL;
+	}
 	if (r == 1) {
 		if (flags & PROTO_F_WAIT)
 			d->conn = c;
@@ -226,7 +305,8 @@ static int receive_raw(const struct listener *l, int sock, struct delivery *d)
 	const struct listener_cfg *cfg = l->cfg;
 	size_t room = (size_t)cfg->max_fds < ANCIL_MAX_FDS ? (size_t)cfg->max_fds : ANCIL_MAX_FDS;
 	int fds[ANCIL_MAX_FDS], queued = 0;
-	struct ancil_rx rx = { .fds = fds, .maxfds = room };
+	struct ancil_rx rx = { .fds = fds, .maxfds = room, .keep_truncated = 1 };
+	char why[512];
 	ssize_t n;
 
 	if (!(d->message = malloc(LISTENER_RAW_MAX + 1))) {
@@ -242,6 +322,11 @@ static int receive_raw(const struct listener *l, int sock, struct delivery *d)
 	}
 	if (n == -1) {
 		fdr_warnx("%s %s: receive: %s", cfg->cmd, where(l), receive_error(errno));
+		return FDR_EXIT_FAIL;
+	}
+	if (rx.truncated) {
+		report_cut(l, sock, fds, NULL, rx.nfds, -1, 0, rx.truncated, why, sizeof(why));
+		ancil_close_fds(fds, rx.nfds);
 		return FDR_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < rx.nfds; i++) {

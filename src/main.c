@@ -90,6 +90,8 @@ static int opts_value(struct opts *o, int code, const char *arg)
 			return FDR_EXIT_USAGE;
 		}
 		return keep(&o->timeout_text, arg);
+	case OPT_SOCKET:
+		return keep(&o->socket, arg);
 	case OPT_MESSAGE:
 		free(o->message);
 		if (!(o->message = malloc(strlen(arg) + 1)))
@@ -280,6 +282,7 @@ static void opts_free(struct opts *o)
 	free(o->args);
 	free(o->timeout_text);
 	free(o->message);
+	free(o->socket);
 	policy_free(&o->policy);
 	sources_free(&o->src);
 }
