@@ -216,8 +216,10 @@ static void report_cut(const struct listener *l, int probe, const int *fds, char
     size_t nfds, long sent, int more, int flags, char *why, size_t n)
 {
 	const struct listener_cfg *cfg = l->cfg;
-	char cause[256];
+	char cause[256], *text = NULL;
+	size_t len = 0;
 	struct describe_run r;
+	FILE *out;
 
 	cut_cause(probe, flags, cause, sizeof(cause));
 	if (sent >= 0)
@@ -227,21 +229,20 @@ static void report_cut(const struct listener *l, int probe, const int *fds, char
 		snprintf(why, n, "descriptors truncated: only %zu arrived (how many were sent is "
 		    "unknown: a raw sender says no count): %s", nfds, cause);
 	fdr_warnx("%s %s: %s", cfg->cmd, where(l), why);
+	if (!(out = open_memstream(&text, &len)))
+		return;
+	describe_begin(&r, out, 0);
 	for (size_t i = 0; i < nfds; i++) {
-		char *text = NULL, name[24];
-		size_t len = 0;
-		FILE *out = open_memstream(&text, &len);
+		char name[24];
 
-		if (!out)
-			break;
 		snprintf(name, sizeof(name), "fd%zu", i);
-		describe_begin(&r, out, 0);
 		(void)describe_fd(&r, 0, fds[i], 3 + (int)i, names ? names[i] : name);
-		describe_end(&r);
-		if (fclose(out) == 0 && len > 0)
-			fdr_warnx("%s %s: arrived: %.*s", cfg->cmd, where(l), (int)len - 1, text);
-		free(text);
 	}
+	describe_end(&r);
+	if (fclose(out) == 0)
+		for (char *line = text, *nl; line < text + len && (nl = strchr(line, '\n')); line = nl + 1)
+			fdr_warnx("%s %s: arrived: %.*s", cfg->cmd, where(l), (int)(nl - line), line);
+	free(text);
 }
 
 /* A framed sender's OFFERs into d; returns 0, or an exit status after telling it why. */
