@@ -110,6 +110,21 @@ void fdset_take(struct fdset *s)
 	qsort(s->fds, s->n, sizeof(int), int_cmp);
 }
 
+long fdset_limit(const struct fdset *s, size_t room)
+{
+	size_t k = 0, free_seen = 0;
+	long lim = 0;
+
+	for (int fd = 0; free_seen < room; fd++) {
+		if (k < s->n && s->fds[k] == fd)
+			k++;
+		else
+			free_seen++;
+		lim = fd + 1;
+	}
+	return lim;
+}
+
 int ok_fdset(const struct fdset *before, const char *fmt, ...)
 {
 	static struct fdset now;

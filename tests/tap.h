@@ -20,6 +20,8 @@ struct fdset {
 	int fds[4096];
 };
 void fdset_take(struct fdset *s);
+/* The RLIMIT_NOFILE that leaves exactly room descriptor numbers free, with s open. */
+long fdset_limit(const struct fdset *s, size_t room);
 /*
  * Reports one test: the open descriptors equal those in *before; the
  * differences are printed as diagnostics when they do not.

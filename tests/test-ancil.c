@@ -415,23 +415,15 @@ static void test_rlimit(void)
 	pid = test_fork();
 	if (pid == 0) {
 		static struct fdset before, after;
-		int got[8], free_seen = 0, code = 0;
+		int got[8], code = 0;
 		struct ancil_rx rx = { .fds = got, .maxfds = 8 };
 		ANCIL_BUFFER(cb, 8, 0);
 		struct ancil_buf b;
 		struct iovec iov;
 		char c, go;
-		size_t k = 0;
 
 		fdset_take(&before);
-		/* The limit that leaves exactly two free descriptor numbers. */
-		for (int fd = 0; free_seen < 2; fd++) {
-			if (k < before.n && before.fds[k] == fd)
-				k++;
-			else
-				free_seen++;
-			lim = fd + 1;
-		}
+		lim = fdset_limit(&before, 2);
 		if (write(up[1], &lim, sizeof(lim)) != sizeof(lim) || read(down[0], &go, 1) != 1)
 			_exit(90);
 		errno = 0;

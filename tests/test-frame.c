@@ -153,18 +153,11 @@ static void test_offer_cut(int type, size_t n, size_t room)
 		struct frame_conn c = { .sock = sv[1], .type = type, .deadline = frame_deadline(10000), .trunc = &t };
 		struct frame_batch b = { 0 };
 		int flags = 0, code = 0, r;
-		size_t k = 0, free_seen = 0;
 		char go;
 
 		close(sv[0]);
 		fdset_take(&before);
-		for (int fd = 0; free_seen < room; fd++) {
-			if (k < before.n && before.fds[k] == fd)
-				k++;
-			else
-				free_seen++;
-			lim = fd + 1;
-		}
+		lim = fdset_limit(&before, room);
 		if (write(up[1], &lim, sizeof(lim)) != sizeof(lim) || read(down[0], &go, 1) != 1)
 			_exit(90);
 		r = frame_recv_offer(&c, &b, n, &flags);
