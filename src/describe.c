@@ -148,7 +148,7 @@ struct desc {
 	int have_local, have_peer, creds;	/* creds: 1 known, -1 unknown */
 	long peer_pid, peer_uid, peer_gid;
 	/* unix sockets, from the kernel's table (unixdiag) and fdinfo */
-	int have_diag, listening, have_queue, have_inflight;
+	int listening, have_queue, have_inflight;
 	unsigned long long peer_ino;	/* 0: no peer */
 	const struct unixdiag_holder *holders;
 	size_t nholders, hidden;
@@ -647,7 +647,6 @@ static void gather_unix(struct describe_run *r, struct desc *d)
 
 	if (!u)
 		return;
-	d->have_diag = 1;
 	d->listening = u->listening;
 	d->have_queue = u->have_queue;
 	d->queued = u->rqueue;
