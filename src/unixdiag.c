@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,6 +304,49 @@ bad:
 }
 
 /*
+ * Adds to t the sockets that n bytes of replies to the dump describe
+ * (messages of another sequence are skipped).  Returns 1 at NLMSG_DONE,
+ * 0 when more is to come, -1 with errno (EPROTO: malformed; the kernel's
+ * error when it refused).
+ */
+static int diag_reply(struct unixdiag *t, const unsigned char *buf, size_t n)
+{
+	for (size_t off = 0; off + sizeof(struct nlmsghdr) <= n; ) {
+		struct nlmsghdr h;
+		const unsigned char *d = buf + off + NLMSG_HDRLEN;
+		size_t dlen;
+		int e;
+
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > n - off) {
+			errno = EPROTO;
+			return -1;
+		}
+		dlen = h.nlmsg_len - NLMSG_HDRLEN;
+		off += NLMSG_ALIGN(h.nlmsg_len);
+		if (h.nlmsg_seq != DIAG_SEQ)
+			continue;
+		if (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) {
+			/* DONE may carry the dump's error; ERROR carries nlmsgerr, whose first field is the error. */
+			e = 0;
+			if (dlen >= sizeof(e))
+				memcpy(&e, d, sizeof(e));
+			else if (h.nlmsg_type == NLMSG_ERROR)
+				e = -EPROTO;
+			if (e < 0) {
+				errno = e == INT_MIN ? EPROTO : -e;
+				return -1;
+			}
+			if (h.nlmsg_type == NLMSG_DONE)
+				return 1;
+		} else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && diag_parse(t, d, dlen) == -1) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Reads replies to the dump on nl into t until NLMSG_DONE; -1 with errno
  * (the kernel's, when it refused).
  */
@@ -313,7 +357,7 @@ static int diag_recv(int nl, struct unixdiag *t, unsigned char *buf)
 		struct iovec iov = { buf, DIAG_BUF };
 		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1 };
 		ssize_t got = recvmsg(nl, &msg, 0);
-		size_t off = 0, n;
+		int r;
 
 		if (got == -1 && errno == EINTR)
 			continue;
@@ -325,38 +369,8 @@ static int diag_recv(int nl, struct unixdiag *t, unsigned char *buf)
 		}
 		if (msg.msg_namelen < sizeof(from) || from.nl_pid != 0)
 			continue;	/* not from the kernel */
-		for (n = (size_t)got; off + sizeof(struct nlmsghdr) <= n; ) {
-			struct nlmsghdr h;
-			const unsigned char *d = buf + off + NLMSG_HDRLEN;
-			size_t dlen;
-			int e;
-
-			memcpy(&h, buf + off, sizeof(h));
-			if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > n - off) {
-				errno = EPROTO;
-				return -1;
-			}
-			dlen = h.nlmsg_len - NLMSG_HDRLEN;
-			off += NLMSG_ALIGN(h.nlmsg_len);
-			if (h.nlmsg_seq != DIAG_SEQ)
-				continue;
-			if (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) {
-				/* DONE may carry the dump's error; ERROR carries nlmsgerr, whose first field is the error. */
-				e = 0;
-				if (dlen >= sizeof(e))
-					memcpy(&e, d, sizeof(e));
-				else if (h.nlmsg_type == NLMSG_ERROR)
-					e = -EPROTO;
-				if (e < 0) {
-					errno = -e;
-					return -1;
-				}
-				if (h.nlmsg_type == NLMSG_DONE)
-					return 0;
-			} else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && diag_parse(t, d, dlen) == -1) {
-				return -1;
-			}
-		}
+		if ((r = diag_reply(t, buf, (size_t)got)) != 0)
+			return r == 1 ? 0 : -1;
 	}
 }
 
@@ -412,9 +426,33 @@ fail:
 	errno = e;
 	return NULL;
 }
+
+struct unixdiag *unixdiag_parse(const void *buf, size_t len)
+{
+	struct unixdiag *t = calloc(1, sizeof(*t));
+	int e;
+
+	if (!t)
+		return NULL;
+	if (diag_reply(t, buf, len) == -1 || diag_index(t) == -1) {
+		e = errno;
+		unixdiag_free(t);
+		errno = e;
+		return NULL;
+	}
+	return t;
+}
 #else
 struct unixdiag *unixdiag_load(void)
 {
+	errno = ENOSYS;
+	return NULL;
+}
+
+struct unixdiag *unixdiag_parse(const void *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
 	errno = ENOSYS;
 	return NULL;
 }

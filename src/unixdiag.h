@@ -44,6 +44,13 @@ struct unixdiag;	/* every unix socket of this network namespace, by inode */
 
 /* One netlink dump of every unix socket; NULL with errno (ENOENT or the like: no unix_diag in the kernel). */
 struct unixdiag *unixdiag_load(void);
+/*
+ * The table that len bytes of replies to that dump describe, as the
+ * kernel sends them (sequence 0x66647231), up to NLMSG_DONE or the end:
+ * what unixdiag_load() parses, for tests and fuzzing, which feed it what
+ * no kernel sent.  NULL with errno (EPROTO: malformed).
+ */
+struct unixdiag *unixdiag_parse(const void *buf, size_t len);
 /* The socket of inode ino (not 0), or NULL.  A hash lookup. */
 const struct unixdiag_sock *unixdiag_find(const struct unixdiag *t, unsigned long long ino);
 /*

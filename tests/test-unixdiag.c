@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,31 @@ static void test_leaks(void)
 	ok_fdset(&fs, "loading and freeing both tables leaves the same descriptors open");
 }
 
+/* Replies no kernel sent: cut short, or an error, are refused with errno. */
+static void test_parse(void)
+{
+	struct {
+		uint32_t len;
+		uint16_t type, flags;
+		uint32_t seq, pid;
+		int32_t err;
+	} m = { 20, 2 /* NLMSG_ERROR */, 0, 0x66647231, 0, -EPERM };
+	struct unixdiag *t;
+
+	errno = 0;
+	t = unixdiag_parse(&m, sizeof(m));
+	ok(!t && errno == EPERM, "unixdiag_parse: an NLMSG_ERROR reply gives its error (EPERM)");
+	m.len = 64;
+	errno = 0;
+	t = unixdiag_parse(&m, sizeof(m));
+	ok(!t && errno == EPROTO, "unixdiag_parse: a message longer than the reply is EPROTO");
+	m.len = 16;
+	m.seq = 1;
+	t = unixdiag_parse(&m, 16);
+	ok(t != NULL, "unixdiag_parse: a message of another sequence is skipped");
+	unixdiag_free(t);
+}
+
 int main(void)
 {
 	struct fdset fs;
@@ -445,6 +471,7 @@ int main(void)
 	test_procs();
 	test_hidden();
 	test_leaks();
+	test_parse();
 	ok_fdset(&fs, "the tests leave the descriptors they found open, and no others");
 	return done_testing();
 }

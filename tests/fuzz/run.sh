@@ -12,7 +12,7 @@
 #   FUZZ_FLAGS    extra libFuzzer flags (e.g. -max_total_time is set already)
 #
 # Each harness is linked with the whole core (src/ancil.c, src/proto.c,
-# src/sock.c) and run on a copy of tests/fuzz/corpus-NAME, so the checked-in
+# src/sock.c) and the unix socket table's parser (src/unixdiag.c), and run on a copy of tests/fuzz/corpus-NAME, so the checked-in
 # seeds never change.  Prints executions, coverage and corpus size per
 # harness; exits 1 if any harness crashed (the input is saved and named),
 # 0 with a SKIP message when clang or libFuzzer is missing.
@@ -60,7 +60,7 @@ if [ $# -eq 0 ]; then
 	done
 fi
 
-core="$TOP_SRCDIR/src/ancil.c $TOP_SRCDIR/src/proto.c $TOP_SRCDIR/src/sock.c"
+core="$TOP_SRCDIR/src/ancil.c $TOP_SRCDIR/src/proto.c $TOP_SRCDIR/src/sock.c $TOP_SRCDIR/src/unixdiag.c"
 failed=0
 for name in "$@"; do
 	name=${name%.c}
