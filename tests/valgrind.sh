@@ -88,7 +88,7 @@ for test in "$@"; do
 	chmod 755 "$d"
 	cat >"$d/fdrelay" <<EOF
 #!/bin/sh
-exec "$VALGRIND" --quiet --track-fds=yes --child-silent-after-fork=yes \\
+exec "$VALGRIND" --quiet --track-fds=yes --child-silent-after-fork=yes --vgdb=no \\
 	--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \\
 	--log-file="$d/logs/vg.%p.log" "$V/fdrelay.real" "\$@"
 EOF
