@@ -625,24 +625,11 @@ static const struct unixdiag_procs *run_procs(struct describe_run *r)
 	return r->procs;
 }
 
-/* The inode of the listener among whose pending connections client is, or 0. */
-static unsigned long long listener_of(const struct unixdiag *t, unsigned long long client)
-{
-	size_t n;
-	const struct unixdiag_sock *all = unixdiag_all(t, &n);
-
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; all[i].listening && k < all[i].npending; k++)
-			if (all[i].pending[k] == client)
-				return all[i].ino;
-	return 0;
-}
-
 /* A unix socket's peer and who holds it, its queue, a listener's backlog. */
 static void gather_unix(struct describe_run *r, struct desc *d)
 {
 	const struct unixdiag *t = run_diag(r);
-	const struct unixdiag_sock *u = t ? unixdiag_find(t, d->ino) : NULL;
+	const struct unixdiag_sock *u = t ? unixdiag_find(t, d->ino) : NULL, *l;
 	const struct unixdiag_procs *p;
 
 	if (!u)
@@ -653,8 +640,8 @@ static void gather_unix(struct describe_run *r, struct desc *d)
 	d->backlog = u->wqueue;
 	d->peer_ino = u->peer;
 	/* Connected with no peer yet: a client its listener has not accepted. */
-	if (u->state == 1 /* TCP_ESTABLISHED */ && !u->peer)
-		d->listener_ino = listener_of(t, u->ino);
+	if (u->state == 1 /* TCP_ESTABLISHED */ && !u->peer && (l = unixdiag_listener_of(t, u->ino)))
+		d->listener_ino = l->ino;
 	if ((u->peer || d->listener_ino) && (p = run_procs(r))) {
 		d->holders = unixdiag_procs_find(p, u->peer, &d->nholders);
 		d->lholders = unixdiag_procs_find(p, d->listener_ino, &d->nlholders);

@@ -125,12 +125,14 @@ static void imap_add(struct imap *m, unsigned long long key, size_t item)
 
 /* ---- The kernel's table -------------------------------------------------- */
 
-enum { BY_INO, BY_PEER, BY_FILE, BY_NAME, NMAPS };
+enum { BY_INO, BY_FILE, BY_NAME, NMAPS };
 
 struct unixdiag {
 	struct unixdiag_sock *socks;
 	size_t n, cap;
 	struct imap map[NMAPS];
+	struct imap by_client;		/* a pending client's inode: its entry in listener_of */
+	size_t *listener_of;		/* per pending entry: its listener's index in socks */
 };
 
 static const struct unixdiag_sock *diag_first(const struct unixdiag *t, int kind, unsigned long long key)
@@ -166,15 +168,11 @@ const struct unixdiag_sock *unixdiag_find_abstract(const struct unixdiag *t, con
 	return NULL;
 }
 
-size_t unixdiag_peers_of(const struct unixdiag *t, unsigned long long ino,
-    const struct unixdiag_sock **out, size_t max)
+const struct unixdiag_sock *unixdiag_listener_of(const struct unixdiag *t, unsigned long long client)
 {
-	size_t n = 0;
+	size_t i = imap_first(&t->by_client, client);
 
-	for (size_t i = imap_first(&t->map[BY_PEER], ino); i != NONE; i = t->map[BY_PEER].next[i], n++)
-		if (n < max)
-			out[n] = &t->socks[i];
-	return n;
+	return i == NONE ? NULL : &t->socks[t->listener_of[i]];
 }
 
 const struct unixdiag_sock *unixdiag_all(const struct unixdiag *t, size_t *n)
@@ -193,6 +191,8 @@ void unixdiag_free(struct unixdiag *t)
 	}
 	for (int k = 0; k < NMAPS; k++)
 		imap_free(&t->map[k]);
+	imap_free(&t->by_client);
+	free(t->listener_of);
 	free(t->socks);
 	free(t);
 }
@@ -204,8 +204,6 @@ static unsigned long long sock_key(const struct unixdiag_sock *s, int kind)
 	switch (kind) {
 	case BY_INO:
 		return s->ino;
-	case BY_PEER:
-		return s->peer;
 	case BY_FILE:
 		return s->have_vfs ? (unsigned long long)(s->vfs_major << 20 | s->vfs_minor) << 32 | s->vfs_ino : 0;
 	default:
@@ -377,12 +375,24 @@ static int diag_recv(int nl, struct unixdiag *t, unsigned char *buf)
 /* Builds t's maps; -1 with errno. */
 static int diag_index(struct unixdiag *t)
 {
+	size_t npending = 0, j = 0;
+
 	for (int k = 0; k < NMAPS; k++) {
 		if (imap_init(&t->map[k], t->n) == -1)
 			return -1;
 		for (size_t i = t->n; i-- > 0; )	/* backwards: chains in dump order */
 			imap_add(&t->map[k], sock_key(&t->socks[i], k), i);
 	}
+	for (size_t i = 0; i < t->n; i++)
+		npending += t->socks[i].npending;
+	if (imap_init(&t->by_client, npending) == -1 ||
+	    !(t->listener_of = malloc((npending ? npending : 1) * sizeof(*t->listener_of))))
+		return -1;
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t k = 0; k < t->socks[i].npending; k++, j++) {
+			t->listener_of[j] = i;
+			imap_add(&t->by_client, t->socks[i].pending[k], j);
+		}
 	return 0;
 }
 

@@ -62,12 +62,10 @@ const struct unixdiag_sock *unixdiag_find_file(const struct unixdiag *t, unsigne
 /* The socket bound to abstract name (len bytes, without the leading NUL), or NULL. */
 const struct unixdiag_sock *unixdiag_find_abstract(const struct unixdiag *t, const char *name, size_t len);
 /*
- * The sockets whose peer is ino, in dump order (a stream socket's other
- * end; the clients of a datagram socket): up to max of them into out.
- * Returns how many there are.
+ * The listening socket among whose pending connections (not yet accepted)
+ * the client socket of inode client is, or NULL.  A hash lookup.
  */
-size_t unixdiag_peers_of(const struct unixdiag *t, unsigned long long ino,
-    const struct unixdiag_sock **out, size_t max);
+const struct unixdiag_sock *unixdiag_listener_of(const struct unixdiag *t, unsigned long long client);
 /* Every socket, in dump order: *n of them. */
 const struct unixdiag_sock *unixdiag_all(const struct unixdiag *t, size_t *n);
 void unixdiag_free(struct unixdiag *t);

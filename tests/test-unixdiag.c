@@ -85,7 +85,7 @@ static int connected(int type, const char *addr, size_t len)
 static void test_pairs(int type)
 {
 	struct unixdiag *t;
-	const struct unixdiag_sock *a, *b, *out[2];
+	const struct unixdiag_sock *a, *b;
 	unsigned long long ia, ib;
 	int sv[2];
 
@@ -102,8 +102,8 @@ static void test_pairs(int type)
 	ok(a && b && a->ino == ia && b->ino == ib && a->peer == ib && b->peer == ia &&
 	    a->type == type && b->type == type && !a->listening && !a->name && !a->have_vfs,
 	    "a %s socketpair: both ends are found by inode, each the other's peer, unbound", tname(type));
-	ok(unixdiag_peers_of(t, ia, out, 2) == 1 && out[0] == b && unixdiag_peers_of(t, ib, NULL, 0) == 1,
-	    "a %s socketpair: the one socket whose peer is an end is the other end", tname(type));
+	ok(!unixdiag_listener_of(t, ia) && !unixdiag_listener_of(t, ib),
+	    "a %s socketpair: neither end waits on a listener", tname(type));
 	unixdiag_free(t);
 	test_close2(sv);
 }
@@ -199,7 +199,7 @@ static int same2(const unsigned long long *got, size_t n, unsigned long long a, 
 static void test_listener(void)
 {
 	char dir[] = "/tmp/test-unixdiag.XXXXXX", path[64];
-	const struct unixdiag_sock *l, *c1, *c2, *out[2];
+	const struct unixdiag_sock *l, *c1, *c2;
 	unsigned long long il, i1, i2, ia;
 	struct unixdiag *t;
 	struct stat st;
@@ -227,8 +227,9 @@ static void test_listener(void)
 	    "its pending connections are named by their clients' inodes");
 	c1 = unixdiag_find(t, i1);
 	c2 = unixdiag_find(t, i2);
-	ok(c1 && c2 && c1->peer == 0 && c2->peer == 0 && unixdiag_peers_of(t, i1, out, 2) == 0,
-	    "a client not yet accepted has no peer inode, and nothing has it as a peer");
+	ok(c1 && c2 && c1->peer == 0 && c2->peer == 0 && l && unixdiag_listener_of(t, i1) == l &&
+	    unixdiag_listener_of(t, i2) == l,
+	    "a client not yet accepted has no peer inode, and waits on the listener");
 	ok(l && l->name && l->namelen == strlen(path) && strcmp(l->name, path) == 0 &&
 	    l->have_vfs && l->vfs_ino == ((unsigned long long)st.st_ino & 0xffffffffULL),
 	    "the listener's name is its path, and its file is the path's inode");
@@ -245,8 +246,9 @@ static void test_listener(void)
 	c1 = unixdiag_find(t, i1);
 	ok(l && l->rqueue == 1 && l->npending == 1 && l->pending[0] == i2,
 	    "once the first is accepted, one connection is pending: the second client's");
-	ok(c1 && c1->peer == ia && unixdiag_peers_of(t, ia, out, 2) == 1 && out[0] == c1,
-	    "the accepted client's peer is the accepted socket, and the other way round");
+	ok(c1 && c1->peer == ia && unixdiag_find(t, ia) && unixdiag_find(t, ia)->peer == i1 &&
+	    !unixdiag_listener_of(t, i1) && unixdiag_listener_of(t, i2) == l,
+	    "the accepted client's peer is the accepted socket and the other way round; only the second waits");
 	unixdiag_free(t);
 	close(a);
 out:
@@ -260,7 +262,7 @@ out:
 static void test_abstract(void)
 {
 	char name[64], nobody[64];
-	const struct unixdiag_sock *f, *out[3];
+	const struct unixdiag_sock *f;
 	struct unixdiag *t;
 	int s, c1, c2;
 	size_t len;
@@ -279,10 +281,9 @@ static void test_abstract(void)
 	    "a socket bound to an abstract name is found by it, and named '\\0' and the name");
 	ok(!unixdiag_find_abstract(t, nobody, strlen(nobody)) && !unixdiag_find_abstract(t, name + 1, len - 2),
 	    "a name nobody bound, or a prefix of a bound one, finds nothing");
-	ok(unixdiag_peers_of(t, ino_of(s), out, 3) == 2 &&
-	    ((out[0]->ino == ino_of(c1) && out[1]->ino == ino_of(c2)) ||
-	     (out[0]->ino == ino_of(c2) && out[1]->ino == ino_of(c1))),
-	    "the two datagram sockets connected to it are the sockets whose peer it is");
+	ok(unixdiag_find(t, ino_of(c1)) && unixdiag_find(t, ino_of(c1))->peer == ino_of(s) &&
+	    unixdiag_find(t, ino_of(c2)) && unixdiag_find(t, ino_of(c2))->peer == ino_of(s),
+	    "the two datagram sockets connected to it have it as their peer");
 	unixdiag_free(t);
 out:
 	close(c1);
