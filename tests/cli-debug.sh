@@ -193,6 +193,29 @@ scene_end
 run "$FDRELAY" describe --socket "$T/l.sock" 0
 t_is "$st" 2 "--socket with FD operands is a usage error"
 
+# A full backlog: the connect describe makes would wait, and says so.
+scene 'l = socket.socket(socket.AF_UNIX)
+l.bind(T + "/full.sock"); l.listen(0)
+c = socket.socket(socket.AF_UNIX); c.connect(T + "/full.sock")'
+run "$FDRELAY" describe --socket "$T/full.sock"
+t_like "$out" ", pending 1 of backlog 0, held by pid $scene \\(python3\\) fd [0-9]+, connect: would wait \\(its backlog is full\\)\$" \
+	"--socket on a listener whose backlog is full says a connect would wait"
+"$FDRELAY" describe --socket "$T/full.sock" >/dev/full 2>"$T/err"
+t_is "$?.$(cat "$T/err")" "1.fdrelay: describe: standard output: No space left on device" \
+	"--socket with its output on /dev/full exits 1 and says so"
+
+# Another uid: no permission on the socket file, other processes hidden.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 600 "$T/full.sock"
+	chmod 755 "$T"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$FDRELAY" describe --socket "$T/full.sock"
+	t_like "$out" ", held by no process visible here \\([0-9]+ processes could not be looked into\\), connect: Permission denied\$" \
+		"--socket as another uid: holders hidden and said so, the connect refused for want of permission"
+else
+	t_skip "needs root and setpriv to run describe as uid 65534" "--socket as another uid"
+fi
+scene_end
+
 # ---- LISTEN_PID that names another process ----
 
 run env LISTEN_FDS=1 LISTEN_PID=1 LISTEN_FDNAMES=web "$FDRELAY" describe 3 3</dev/null
@@ -204,6 +227,19 @@ t_is "$out" "3: character device /dev/null, read-only, device 1:3" "... and the 
 
 run env LISTEN_FDS=2 "$FDRELAY" describe 3 3</dev/null
 t_like "$err" 'LISTEN_FDS=2 is set but LISTEN_PID is not' "LISTEN_FDS without LISTEN_PID is told"
+
+# shellcheck disable=SC2016 # $$ and $0 are the inner shell's, which execs describe
+run sh -c 'LISTEN_FDS=2 LISTEN_PID=$$ exec "$0" describe 3 3</dev/null' "$FDRELAY"
+t_is "$err" "fdrelay: describe: LISTEN_FDS=2 promises descriptors 3 to 4, but 4 is not open (closed after it was started?)" \
+	"a descriptor LISTEN_FDS promises that is not open is told"
+# shellcheck disable=SC2016
+run sh -c 'LISTEN_FDS=2 LISTEN_PID=$$ LISTEN_FDNAMES=web exec "$0" describe 3 4 3</dev/null 4</dev/null' "$FDRELAY"
+t_is "$err" "fdrelay: describe: LISTEN_FDNAMES has 1 name for LISTEN_FDS=2 descriptors" \
+	"LISTEN_FDNAMES with fewer names than LISTEN_FDS is told"
+# shellcheck disable=SC2016
+run sh -c 'LISTEN_FDS=1 LISTEN_PID=$$ LISTEN_FDNAMES=web exec "$0" describe 3 3</dev/null' "$FDRELAY"
+t_is "$err.$out" ".3 web: character device /dev/null, read-only, device 1:3" \
+	"LISTEN_* that agree with the process: nothing said, the name shown"
 
 # The classic failure: the program wrapped in a shell that forks it.
 printf 'x\n' >"$T/a.txt"
