@@ -228,10 +228,15 @@ t_is "$out" "3: character device /dev/null, read-only, device 1:3" "... and the 
 run env LISTEN_FDS=2 "$FDRELAY" describe 3 3</dev/null
 t_like "$err" 'LISTEN_FDS=2 is set but LISTEN_PID is not' "LISTEN_FDS without LISTEN_PID is told"
 
-# shellcheck disable=SC2016 # $$ and $0 are the inner shell's, which execs describe
-run sh -c 'LISTEN_FDS=2 LISTEN_PID=$$ exec "$0" describe 3 3</dev/null' "$FDRELAY"
-t_is "$err" "fdrelay: describe: LISTEN_FDS=2 promises descriptors 3 to 4, but 4 is not open (closed after it was started?)" \
-	"a descriptor LISTEN_FDS promises that is not open is told"
+if [ -n "${FDRELAY_VALGRIND:-}" ]; then
+	t_skip "under valgrind, whose log is the lowest free descriptor (4 here)" \
+		"a descriptor LISTEN_FDS promises that is not open is told"
+else
+	# shellcheck disable=SC2016 # $$ and $0 are the inner shell's, which execs describe
+	run sh -c 'LISTEN_FDS=2 LISTEN_PID=$$ exec "$0" describe 3 3</dev/null' "$FDRELAY"
+	t_is "$err" "fdrelay: describe: LISTEN_FDS=2 promises descriptors 3 to 4, but 4 is not open (closed after it was started?)" \
+		"a descriptor LISTEN_FDS promises that is not open is told"
+fi
 # shellcheck disable=SC2016
 run sh -c 'LISTEN_FDS=2 LISTEN_PID=$$ LISTEN_FDNAMES=web exec "$0" describe 3 4 3</dev/null 4</dev/null' "$FDRELAY"
 t_is "$err" "fdrelay: describe: LISTEN_FDNAMES has 1 name for LISTEN_FDS=2 descriptors" \
