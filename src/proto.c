@@ -154,10 +154,28 @@ int proto_hdr_unpack(const unsigned char in[PROTO_HDR_LEN], struct proto_hdr *h)
 		minlen = 0;
 		maxlen = PROTO_ERROR_MAX;
 		break;
+	case PROTO_REQUEST:
+		minlen = PROTO_REQUEST_LEN;
+		maxlen = PROTO_REQUEST_LEN + (1u + PROTO_NAME_MAX) * PROTO_MAX_FDS;
+		break;
+	case PROTO_HELD:
+		/* A take-over hands over the listening and the notify socket. */
+		if (t.flags != 0 || t.nfds > 2)
+			return proto_fail(EPROTO);
+		minlen = 8;
+		maxlen = 8 + PROTO_ADDR_MAX;
+		break;
+	case PROTO_ENTRIES:
+		if (t.flags & ~PROTO_F_MORE || t.nfds == 0 || t.nfds > PROTO_MAX_FDS)
+			return proto_fail(EPROTO);
+		minlen = (PROTO_ENTRY_LEN + 1u) * t.nfds;
+		maxlen = PROTO_MAX_PAYLOAD;
+		break;
 	default:
 		return proto_fail(EPROTO);
 	}
-	if (t.type != PROTO_OFFER && (t.flags != 0 || t.nfds != 0))
+	if (t.type != PROTO_OFFER && t.type != PROTO_HELD && t.type != PROTO_ENTRIES &&
+	    (t.flags != 0 || t.nfds != 0))
 		return proto_fail(EPROTO);
 	if (t.len < minlen || t.len > maxlen)
 		return proto_fail(EPROTO);
@@ -371,5 +389,157 @@ int proto_error_unpack(const unsigned char *in, size_t len, char *out, size_t ca
 	for (i = 0; i < len && i < cap - 1; i++)
 		out[i] = proto_printable(in[i]) ? (char)in[i] : '?';
 	out[i] = '\0';
+	return 0;
+}
+
+/* ---- The holder's frames ------------------------------------------------ */
+
+static void proto_put32(unsigned char *p, uint32_t v)
+{
+	proto_put16(p, (uint16_t)(v >> 16));
+	proto_put16(p + 2, (uint16_t)v);
+}
+
+static uint32_t proto_get32(const unsigned char *p)
+{
+	return (uint32_t)proto_get16(p) << 16 | proto_get16(p + 2);
+}
+
+static void proto_put64(unsigned char *p, uint64_t v)
+{
+	proto_put32(p, (uint32_t)(v >> 32));
+	proto_put32(p + 4, (uint32_t)v);
+}
+
+static uint64_t proto_get64(const unsigned char *p)
+{
+	return (uint64_t)proto_get32(p) << 32 | proto_get32(p + 4);
+}
+
+static int proto_request_valid(const struct proto_request *r)
+{
+	return r->op >= PROTO_OP_STORE && r->op <= PROTO_OP_TAKEOVER && !(r->flags & ~PROTO_R_ALL) &&
+	    r->nnames <= PROTO_MAX_FDS &&
+	    (r->nnames == 0 || r->op == PROTO_OP_FETCH || r->op == PROTO_OP_DROP);
+}
+
+ssize_t proto_request_pack(unsigned char *out, size_t cap, const struct proto_request *r,
+    const char *const *names)
+{
+	ssize_t n;
+
+	if (!proto_request_valid(r))
+		return proto_fail(EINVAL);
+	if (cap < PROTO_REQUEST_LEN)
+		return proto_fail(EMSGSIZE);
+	if ((n = proto_names_pack(out + PROTO_REQUEST_LEN, cap - PROTO_REQUEST_LEN, names, r->nnames)) == -1)
+		return -1;
+	out[0] = r->op;
+	out[1] = r->flags;
+	proto_put32(out + 2, r->owner);
+	proto_put64(out + 6, r->ttl_ms);
+	proto_put32(out + 14, r->max);
+	proto_put16(out + 18, r->nnames);
+	return PROTO_REQUEST_LEN + n;
+}
+
+int proto_request_unpack(const unsigned char *in, size_t len, struct proto_request *r,
+    char *store, size_t storecap, char **names)
+{
+	struct proto_request t;
+
+	if (len < PROTO_REQUEST_LEN)
+		return proto_fail(EPROTO);
+	t.op = in[0];
+	t.flags = in[1];
+	t.owner = proto_get32(in + 2);
+	t.ttl_ms = proto_get64(in + 6);
+	t.max = proto_get32(in + 14);
+	t.nnames = proto_get16(in + 18);
+	if (!proto_request_valid(&t))
+		return proto_fail(EPROTO);
+	if (proto_names_unpack(in + PROTO_REQUEST_LEN, len - PROTO_REQUEST_LEN, t.nnames, store, storecap,
+	    names) == -1)
+		return -1;
+	*r = t;
+	return 0;
+}
+
+ssize_t proto_entry_pack(unsigned char *out, size_t cap, const struct proto_entry *e)
+{
+	size_t l;
+
+	if (!proto_name_valid(e->name) || e->poll > 1)
+		return proto_fail(EINVAL);
+	l = strlen(e->name);
+	if (cap < PROTO_ENTRY_LEN + l)
+		return proto_fail(EMSGSIZE);
+	out[0] = (unsigned char)l;
+	memcpy(out + 1, e->name, l);
+	out += 1 + l;
+	proto_put32(out, e->owner);
+	proto_put64(out + 4, e->age_ms);
+	proto_put64(out + 12, e->left_ms);
+	out[20] = e->poll;
+	return (ssize_t)(PROTO_ENTRY_LEN + l);
+}
+
+int proto_entries_unpack(const unsigned char *in, size_t len, size_t n, struct proto_entry *e)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l;
+
+		if (off >= len)
+			return proto_fail(EPROTO);
+		l = in[off];
+		if (l == 0 || len - off < PROTO_ENTRY_LEN + l)
+			return proto_fail(EPROTO);
+		for (size_t j = 0; j < l; j++)
+			if (!proto_name_char(in[off + 1 + j]))
+				return proto_fail(EPROTO);
+		memcpy(e[i].name, in + off + 1, l);
+		e[i].name[l] = '\0';
+		off += 1 + l;
+		e[i].owner = proto_get32(in + off);
+		e[i].age_ms = proto_get64(in + off + 4);
+		e[i].left_ms = proto_get64(in + off + 12);
+		e[i].poll = in[off + 20];
+		if (e[i].poll > 1)
+			return proto_fail(EPROTO);
+		off += PROTO_ENTRY_LEN - 1;
+	}
+	return off == len ? 0 : proto_fail(EPROTO);
+}
+
+ssize_t proto_held_pack(unsigned char *out, size_t cap, const struct proto_held *h)
+{
+	size_t l = strlen(h->addr);
+
+	if (l > PROTO_ADDR_MAX)
+		return proto_fail(EINVAL);
+	for (size_t i = 0; i < l; i++)
+		if (!proto_printable((unsigned char)h->addr[i]))
+			return proto_fail(EINVAL);
+	if (cap < 8 + l)
+		return proto_fail(EMSGSIZE);
+	proto_put32(out, h->count);
+	proto_put32(out + 4, h->room);
+	memcpy(out + 8, h->addr, l);
+	return (ssize_t)(8 + l);
+}
+
+int proto_held_unpack(const unsigned char *in, size_t len, struct proto_held *h)
+{
+	if (len < 8 || len > 8 + PROTO_ADDR_MAX)
+		return proto_fail(EPROTO);
+	for (size_t i = 8; i < len; i++)
+		if (!proto_printable(in[i]))
+			return proto_fail(EPROTO);
+	h->count = proto_get32(in);
+	h->room = proto_get32(in + 4);
+	memcpy(h->addr, in + 8, len - 8);
+	h->addr[len - 8] = '\0';
 	return 0;
 }

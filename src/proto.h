@@ -33,7 +33,10 @@ enum proto_type {
 	PROTO_REFUSE,		/* listener: u8 reason */
 	PROTO_ERROR,		/* listener: text */
 	PROTO_STATUS,		/* listener: u8 how (0 exit, 1 signal), u8 value */
-	PROTO_SIGNAL		/* sender: u8 signal number to forward */
+	PROTO_SIGNAL,		/* sender: u8 signal number to forward */
+	PROTO_REQUEST,		/* holder client: what it asks (struct proto_request) */
+	PROTO_HELD,		/* holder: how many entries follow, room, notify address */
+	PROTO_ENTRIES		/* holder: held descriptors and their metadata */
 };
 
 /* OFFER flags. */
@@ -55,6 +58,51 @@ enum proto_refusal {
 #define PROTO_SIG_INT 2
 #define PROTO_SIG_QUIT 3
 #define PROTO_SIG_TERM 15
+
+/* ---- The descriptor holder's frames (docs/protocol.md, "The holder") ---- */
+
+enum proto_op {
+	PROTO_OP_STORE = 1,	/* OFFER frames follow; answer ACK */
+	PROTO_OP_FETCH,		/* answer HELD, ENTRIES...; the client ACKs; answer ACK */
+	PROTO_OP_DROP,		/* answer ACK (descriptors dropped) */
+	PROTO_OP_LIST,		/* answer HELD, ENTRIES... */
+	PROTO_OP_TAKEOVER	/* answer HELD (its sockets), ENTRIES...; the new holder ACKs */
+};
+
+/* REQUEST flags. */
+#define PROTO_R_TAKE 0x01	/* FETCH: remove what is fetched (on the client's ACK) */
+#define PROTO_R_REPLACE 0x02	/* STORE: first drop the caller's entries under these names */
+#define PROTO_R_NOPOLL 0x04	/* STORE: keep through hangups */
+#define PROTO_R_ALL (PROTO_R_TAKE | PROTO_R_REPLACE | PROTO_R_NOPOLL)
+
+#define PROTO_OWNER_SELF 0xffffffffu	/* the caller's own entries (LIST by root: everyone's) */
+#define PROTO_NO_EXPIRY 0xffffffffffffffffull
+#define PROTO_REQUEST_LEN 20	/* fixed part of a REQUEST */
+#define PROTO_ENTRY_LEN 22	/* fixed part of one entry */
+#define PROTO_ADDR_MAX 4095	/* a notify socket address in HELD */
+
+struct proto_request {
+	uint8_t op, flags;
+	uint32_t owner;		/* PROTO_OWNER_SELF, or a uid (root only) */
+	uint64_t ttl_ms;	/* STORE: 0 for none */
+	uint32_t max;		/* TAKEOVER: the new holder's --max-fds */
+	uint16_t nnames;	/* FETCH, DROP: names (<= PROTO_MAX_FDS) follow */
+};
+
+/* One held descriptor's metadata, as ENTRIES carries it. */
+struct proto_entry {
+	char name[PROTO_NAME_MAX + 1];
+	uint32_t owner;
+	uint64_t age_ms;
+	uint64_t left_ms;	/* PROTO_NO_EXPIRY when it never expires */
+	uint8_t poll;		/* 1: dropped on hangup */
+};
+
+struct proto_held {
+	uint32_t count;		/* entries that follow in ENTRIES frames */
+	uint32_t room;		/* descriptors the holder can still take */
+	char addr[PROTO_ADDR_MAX + 1];	/* its notify socket ("" for none) */
+};
 
 struct proto_hdr {
 	uint8_t type;
@@ -112,5 +160,29 @@ int proto_signal_unpack(const unsigned char *in, size_t len, int *signo);
  */
 size_t proto_error_pack(unsigned char *out, size_t cap, const char *text);
 int proto_error_unpack(const unsigned char *in, size_t len, char *out, size_t cap);
+
+/*
+ * REQUEST: the fixed part and r->nnames names.  Pack returns the length
+ * (EINVAL for an unknown op, flags or an invalid name; EMSGSIZE).  Unpack
+ * checks every field and that the names fill the payload exactly; the
+ * names go into store and names as proto_names_unpack() puts them.
+ */
+ssize_t proto_request_pack(unsigned char *out, size_t cap, const struct proto_request *r,
+    const char *const *names);
+int proto_request_unpack(const unsigned char *in, size_t len, struct proto_request *r,
+    char *store, size_t storecap, char **names);
+
+/*
+ * One entry of an ENTRIES payload: pack appends e at out (cap bytes left)
+ * and returns its length, or -1 with EMSGSIZE (start a new frame) or
+ * EINVAL (invalid name, poll not 0 or 1).  Unpack reads exactly n entries
+ * filling len bytes (EPROTO otherwise).
+ */
+ssize_t proto_entry_pack(unsigned char *out, size_t cap, const struct proto_entry *e);
+int proto_entries_unpack(const unsigned char *in, size_t len, size_t n, struct proto_entry *e);
+
+/* HELD: u32 count, u32 room, the printable address (at most PROTO_ADDR_MAX bytes). */
+ssize_t proto_held_pack(unsigned char *out, size_t cap, const struct proto_held *h);
+int proto_held_unpack(const unsigned char *in, size_t len, struct proto_held *h);
 
 #endif
