@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,4 +420,118 @@ int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, in
 fail:
 	frame_batch_free(b);
 	return -1;
+}
+
+/* ---- Without blocking -------------------------------------------------- */
+
+void frame_rx_reset(struct frame_rx *rx)
+{
+	unsigned char *payload = rx->payload;
+
+	ancil_close_fds(rx->fds, rx->nfds);
+	memset(rx, 0, offsetof(struct frame_rx, fds));
+	rx->payload = payload;
+	rx->nfds = 0;
+	rx->got = 0;
+}
+
+/*
+ * Never reads past the current frame, so the descriptors that arrive
+ * belong to it (they ride its first byte).
+ */
+int frame_rx_step(int sock, struct frame_rx *rx)
+{
+	for (;;) {
+		int hdr = rx->got < PROTO_HDR_LEN;
+		size_t want = hdr ? PROTO_HDR_LEN - rx->got : PROTO_HDR_LEN + rx->h.len - rx->got;
+		unsigned char *at = hdr ? rx->hdr + rx->got : rx->payload + (rx->got - PROTO_HDR_LEN);
+		struct ancil_rx r = { .fds = rx->fds + rx->nfds, .maxfds = PROTO_MAX_FDS - rx->nfds };
+		ssize_t n;
+
+		if (want == 0)
+			break;
+		n = ancil_recv(sock, at, want, &r, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (n >= 0)
+			rx->nfds += r.nfds;
+		if (n == -1)
+			goto fail;
+		errno = EPROTO;
+		if (r.nsurplus)
+			goto fail;
+		if (n == 0 && r.nfds == 0) {
+			if (rx->got == 0 && rx->nfds == 0)
+				return 0;
+			errno = ECONNRESET;
+			goto fail;
+		}
+		if (rx->got == 0 && n > 0 && rx->hdr[0] != PROTO_MAGIC) {
+			errno = ENOMSG;
+			goto fail;
+		}
+		rx->got += (size_t)n;
+		if (hdr && rx->got == PROTO_HDR_LEN && proto_hdr_unpack(rx->hdr, &rx->h) == -1)
+			goto fail;
+		errno = EPROTO;
+		if (rx->got >= PROTO_HDR_LEN && rx->nfds > rx->h.nfds)
+			goto fail;
+	}
+	errno = EPROTO;
+	if (rx->nfds != rx->h.nfds)
+		goto fail;
+	return 1;
+fail:
+	{
+		int e = errno;
+
+		frame_rx_reset(rx);
+		errno = e;
+	}
+	return -1;
+}
+
+int frame_tx_set(struct frame_tx *tx, int type, int flags, const void *payload, size_t len,
+    const int *fds, size_t nfds)
+{
+	struct proto_hdr h = { .type = type, .flags = flags, .nfds = nfds, .len = len };
+
+	if (len > PROTO_MAX_PAYLOAD || nfds > PROTO_MAX_FDS) {
+		errno = EINVAL;
+		return -1;
+	}
+	proto_hdr_pack(tx->buf, &h);
+	if (len)
+		memcpy(tx->buf + PROTO_HDR_LEN, payload, len);
+	tx->len = PROTO_HDR_LEN + len;
+	tx->off = 0;
+	tx->fds = fds;
+	tx->nfds = nfds;
+	return 0;
+}
+
+int frame_tx_step(int sock, struct frame_tx *tx)
+{
+	while (tx->off < tx->len) {
+		struct iovec iov = { .iov_base = tx->buf + tx->off, .iov_len = tx->len - tx->off };
+		ANCIL_BUFFER(cbuf, PROTO_MAX_FDS, 0);
+		struct ancil_buf b;
+		ssize_t n;
+
+		ancil_buf_init(&b, &cbuf, sizeof(cbuf));
+		if (tx->off == 0 && tx->nfds && ancil_buf_add_fds(&b, tx->fds, tx->nfds) == -1)
+			return -1;
+		n = ancil_sendmsg(sock, &iov, 1, tx->off == 0 && tx->nfds ? &b : NULL);
+		if (n == -1) {
+			if (errno == EWOULDBLOCK)
+				errno = EAGAIN;
+			return -1;
+		}
+		tx->off += (size_t)n;
+	}
+	return 1;
 }

@@ -104,4 +104,53 @@ int frame_send_offer(struct frame_conn *c, int flags, const int *fds, char *cons
  */
 int frame_recv_offer(struct frame_conn *c, struct frame_batch *b, size_t max, int *flags);
 
+/* ---- Without blocking: for a server that serves many peers in one loop ---- */
+
+/*
+ * One frame being received on a non-blocking stream socket, a piece at a
+ * time.  Zero it (and set payload: room for PROTO_MAX_PAYLOAD bytes)
+ * before the first frame and after taking each.
+ */
+struct frame_rx {
+	unsigned char hdr[PROTO_HDR_LEN];
+	struct proto_hdr h;
+	unsigned char *payload;
+	int fds[PROTO_MAX_FDS];	/* owned, close-on-exec */
+	size_t nfds;
+	size_t got;		/* bytes of this frame so far */
+};
+
+/*
+ * Reads what has arrived of the current frame without waiting.  Returns 1
+ * when it is complete (rx->h, payload, fds: the fds are the caller's from
+ * now); 0 at end of file before its first byte; -1 with errno: EAGAIN when
+ * the rest has not arrived yet (call again when readable), or the errors
+ * of frame_recv (ENOMSG, EPROTO, ECONNRESET, EMSGSIZE, ...), after which
+ * every descriptor of the frame is closed.
+ */
+int frame_rx_step(int sock, struct frame_rx *rx);
+
+/* Closes what a frame_rx holds and zeroes it (payload kept). */
+void frame_rx_reset(struct frame_rx *rx);
+
+/* One frame being sent on a non-blocking stream socket. */
+struct frame_tx {
+	unsigned char buf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
+	size_t len, off;	/* off == len: nothing (more) to send */
+	const int *fds;		/* borrowed: they must stay open until sent */
+	size_t nfds;
+};
+
+/* Sets up a frame to send (as frame_send builds it); 0, or -1 with EINVAL. */
+int frame_tx_set(struct frame_tx *tx, int type, int flags, const void *payload, size_t len,
+    const int *fds, size_t nfds);
+
+/*
+ * Sends what the socket takes of tx without waiting, the descriptors with
+ * the first byte.  Returns 1 when the frame is all sent, -1 with errno
+ * EAGAIN when the socket is full (call again when writable), or another
+ * errno (EPIPE, ETOOMANYREFS...).
+ */
+int frame_tx_step(int sock, struct frame_tx *tx);
+
 #endif
