@@ -12,10 +12,12 @@
 #   FUZZ_FLAGS    extra libFuzzer flags (e.g. -max_total_time is set already)
 #
 # Each harness is linked with the whole core (src/ancil.c, src/proto.c,
-# src/sock.c) and the unix socket table's parser (src/unixdiag.c), and run on a copy of tests/fuzz/corpus-NAME, so the checked-in
-# seeds never change.  Prints executions, coverage and corpus size per
-# harness; exits 1 if any harness crashed (the input is saved and named),
-# 0 with a SKIP message when clang or libFuzzer is missing.
+# src/sock.c), the unix socket table's parser (src/unixdiag.c) and the
+# notify message parser (src/notify.c), and run on a copy of
+# tests/fuzz/corpus-NAME, so the checked-in seeds never change.  Prints
+# executions, coverage and corpus size per harness; exits 1 if any harness
+# crashed (the input is saved and named), 0 with a SKIP message when clang
+# or libFuzzer is missing.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,7 +62,7 @@ if [ $# -eq 0 ]; then
 	done
 fi
 
-core="$TOP_SRCDIR/src/ancil.c $TOP_SRCDIR/src/proto.c $TOP_SRCDIR/src/sock.c $TOP_SRCDIR/src/unixdiag.c"
+core="$TOP_SRCDIR/src/ancil.c $TOP_SRCDIR/src/proto.c $TOP_SRCDIR/src/sock.c $TOP_SRCDIR/src/unixdiag.c $TOP_SRCDIR/src/notify.c"
 failed=0
 for name in "$@"; do
 	name=${name%.c}
