@@ -156,8 +156,8 @@ int client_read(const struct client *c, struct frame_conn *fc, struct proto_hdr 
 	if (r == 1)
 		return 0;
 	if (r == 0)
-		fdr_warnx("%s %s: the listener closed the connection before %s%s%s%s", c->cmd, c->path,
-		    waiting_for, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+		fdr_warnx("%s %s: the %s closed the connection before %s%s%s%s", c->cmd, c->path,
+		    c->peer ? c->peer : "listener", waiting_for, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 	else if (errno == ENOMSG)
 		fdr_warnx("%s %s: protocol error: what the listener sent is not fdrelay's protocol "
 		    "(a listener that is not fdrelay?)", c->cmd, c->path);
@@ -171,10 +171,19 @@ int client_unexpected(const struct client *c, const struct proto_hdr *h, const u
 	enum proto_refusal why;
 	char text[PROTO_ERROR_MAX + 1];
 
+	if (h->type == PROTO_REFUSE && proto_refuse_unpack(payload, h->len, &why) == 0 && c->peer) {
+		fdr_warnx("%s %s: the %s refused: %s", c->cmd, c->path, c->peer,
+		    why == PROTO_REFUSE_TOO_MANY ? "it would hold more than its --max-fds" : "not allowed by its policy");
+		return FDR_EXIT_REFUSED;
+	}
 	if (h->type == PROTO_REFUSE && proto_refuse_unpack(payload, h->len, &why) == 0) {
 		fdr_warnx("%s %s: the listener refused this sender: %s", c->cmd, c->path,
 		    why == PROTO_REFUSE_TOO_MANY ? "too many descriptors" : "not allowed by its policy");
 		return FDR_EXIT_REFUSED;
+	}
+	if (h->type == PROTO_ERROR && proto_error_unpack(payload, h->len, text, sizeof(text)) == 0 && c->peer) {
+		fdr_warnx("%s %s: %s", c->cmd, c->path, text);
+		return FDR_EXIT_FAIL;
 	}
 	if (h->type == PROTO_ERROR && proto_error_unpack(payload, h->len, text, sizeof(text)) == 0) {
 		fdr_warnx("%s %s: the listener reported an error: %s", c->cmd, c->path, text);

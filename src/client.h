@@ -7,6 +7,7 @@
 
 struct client {
 	const char *cmd;		/* "send", for messages */
+	const char *peer;		/* what is at path, for messages: NULL for "listener" */
 	const char *path;		/* SOCKET */
 	int type;			/* SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM */
 	int retry;			/* retry while missing or refusing */

@@ -29,7 +29,8 @@ enum {
 	OPT_RAW, OPT_DGRAM, OPT_SEQPACKET, OPT_MESSAGE,
 	OPT_KEEP_GOING, OPT_MAX_CHILDREN, OPT_MODE, OPT_MAX_FDS, OPT_READY_FD, OPT_INHERIT,
 	OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_ALLOW_ANY,
-	OPT_PID, OPT_SOCKET
+	OPT_PID, OPT_SOCKET,
+	OPT_NOTIFY, OPT_TAKE_OVER, OPT_TTL, OPT_NO_POLL, OPT_REPLACE, OPT_TAKE, OPT_OWNER
 };
 
 /* Everything one command line said, checked: what each command reads, instead of globals. */
@@ -48,6 +49,10 @@ struct opts {
 	long msglen;
 	long pid;			/* describe --pid; 0: not given */
 	char *socket;			/* describe --socket; NULL: not given */
+	char *notify;			/* hold --notify; NULL: not given */
+	int take_over, no_poll, replace, take;
+	long long ttl_ms;		/* store --ttl; 0: not given */
+	long owner;			/* fetch, drop, list --owner; -1: not given */
 	struct policy policy;
 	struct sources src;
 	char **args;			/* operands (other than FILEs) */
@@ -74,7 +79,7 @@ struct cmd_entry {
 #define CMD_PROGRAM_AFTER_DASHDASH 2	/* exec: ... -- PROGRAM */
 
 extern const struct cmd_entry cmd_send_entry, cmd_listen_entry, cmd_recv_entry, cmd_describe_entry,
-    cmd_exec_entry;
+    cmd_exec_entry, cmd_hold_entry, cmd_store_entry, cmd_fetch_entry, cmd_drop_entry, cmd_list_entry;
 
 /* listen's and recv's listener settings from o; 0 or FDR_EXIT_USAGE after a message. */
 struct listener_cfg;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_recv_entry,
 	&cmd_describe_entry,
 	&cmd_exec_entry,
+	&cmd_hold_entry,
+	&cmd_store_entry,
+	&cmd_fetch_entry,
+	&cmd_drop_entry,
+	&cmd_list_entry,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -68,6 +74,18 @@ static int number(const struct opts *o, const char *opt, const char *arg, long m
 	return FDR_EXIT_USAGE;
 }
 
+/* A user name or number as a uid; -1 when unknown. */
+static long parse_user(const char *arg)
+{
+	long v = parse_ulong(arg, 0x7fffffff);
+	struct passwd *pw;
+
+	if (v >= 0)
+		return v;
+	pw = getpwnam(arg);
+	return pw ? (long)pw->pw_uid : -1;
+}
+
 /* Keeps a string option's value (a malloc'ed copy, the last one given). */
 static int keep(char **slot, const char *arg)
 {
@@ -92,6 +110,21 @@ static int opts_value(struct opts *o, int code, const char *arg)
 		return keep(&o->timeout_text, arg);
 	case OPT_SOCKET:
 		return keep(&o->socket, arg);
+	case OPT_NOTIFY:
+		return keep(&o->notify, arg);
+	case OPT_TTL:
+		if (parse_seconds(arg, &r) == -1 || r == 0) {
+			fdr_warnx("%s: --ttl: invalid number of seconds '%s' (more than 0)", o->cmd, arg);
+			return FDR_EXIT_USAGE;
+		}
+		o->ttl_ms = r;
+		return 0;
+	case OPT_OWNER:
+		if ((o->owner = parse_user(arg)) == -1) {
+			fdr_warnx("%s: --owner: unknown user '%s' (a name or a number)", o->cmd, arg);
+			return FDR_EXIT_USAGE;
+		}
+		return 0;
 	case OPT_MESSAGE:
 		free(o->message);
 		if (!(o->message = malloc(strlen(arg) + 1)))
@@ -153,6 +186,10 @@ static int opts_set(struct opts *o, int code, const char *arg)
 	case OPT_INHERIT: flag = &o->inherit; break;
 	case OPT_KEEP_GOING: flag = &o->keep_going; break;
 	case OPT_ALLOW_ANY: flag = &o->policy.allow_any; break;
+	case OPT_TAKE_OVER: flag = &o->take_over; break;
+	case OPT_NO_POLL: flag = &o->no_poll; break;
+	case OPT_REPLACE: flag = &o->replace; break;
+	case OPT_TAKE: flag = &o->take; break;
 	}
 	if (flag) {
 		*flag = 1;
@@ -283,6 +320,7 @@ static void opts_free(struct opts *o)
 	free(o->timeout_text);
 	free(o->message);
 	free(o->socket);
+	free(o->notify);
 	policy_free(&o->policy);
 	sources_free(&o->src);
 }
@@ -290,7 +328,8 @@ static void opts_free(struct opts *o)
 /* Runs command e on argv (argv[0] is its name); returns the exit status. */
 static int run(const struct cmd_entry *e, int argc, const char **argv)
 {
-	struct opts o = { .cmd = e->name, .type = SOCK_STREAM, .mode = 0600, .max_fds = -1, .ready_fd = -1 };
+	struct opts o = { .cmd = e->name, .type = SOCK_STREAM, .mode = 0600, .max_fds = -1, .ready_fd = -1,
+		.owner = -1 };
 	poptContext con = NULL;
 	int status = parse(e, argc, argv, &o, &con);
 

@@ -60,7 +60,7 @@ man_opts() {
 # options every subcommand takes are listed in DESCRIPTION itself.
 man_sections() {
 	case $1 in
-	send | exec) echo "DESCRIPTION|fdrelay $1|Descriptor sources" ;;
+	send | exec | store) echo "DESCRIPTION|fdrelay $1|Descriptor sources" ;;
 	listen) echo "DESCRIPTION|fdrelay listen|Socket and sender options" ;;
 	recv) echo "DESCRIPTION|fdrelay recv|Socket and sender options" ;;
 	*) echo "DESCRIPTION|fdrelay $1" ;;
@@ -95,8 +95,8 @@ t_is "$man_subs" "$usage_subs" "the SYNOPSIS shows every subcommand of fdrelay -
 statuses=$(awk '/^\.Sh EXIT STATUS/ { s = 1; next } /^\.S[hs] / { s = 0 } s && /^\.It [0-9]/ { print $2 }' "$MAN" | tr '\n' ' ')
 t_is "$statuses" "0 1 2 3 124 126 127 " "EXIT STATUS lists the statuses 0, 1, 2, 3, 124, 126 and 127"
 envs=$(awk '/^\.Sh ENVIRONMENT/ { s = 1; next } /^\.S[hs] / { s = 0 } s && /^\.It Ev / { for (i = 3; i <= NF; i++) if ($i != ",") print $i }' "$MAN" | sort | tr '\n' ' ')
-t_is "$envs" "FDRELAY_MESSAGE FDRELAY_PEER_GID FDRELAY_PEER_PID FDRELAY_PEER_UID LISTEN_FDNAMES LISTEN_FDS LISTEN_PID LISTEN_PIDFDID " \
-    "ENVIRONMENT documents every variable listen and exec give their program"
+t_is "$envs" "FDRELAY_MESSAGE FDRELAY_PEER_GID FDRELAY_PEER_PID FDRELAY_PEER_UID FDSTORE LISTEN_FDNAMES LISTEN_FDS LISTEN_PID LISTEN_PIDFDID NOTIFY_SOCKET " \
+    "ENVIRONMENT documents every variable listen, exec and fetch give their program"
 
 # ---- examples ----------------------------------------------------------------
 
@@ -335,9 +335,9 @@ else
 	run bash -c '. "$1" && complete -p fdrelay' _ "$COMP"
 	t_is "$st:$out$err" "0:complete -F _fdrelay fdrelay" \
 	    "the completion loads in bash without a message and registers _fdrelay for fdrelay"
-	t_is "$(comp fdrelay '')" "--help --version describe exec help listen recv send " \
-	    "fdrelay <TAB> offers the five subcommands, help, --help and --version"
-	t_is "$(comp fdrelay help '')" "describe exec listen recv send " \
+	t_is "$(comp fdrelay '')" "--help --version describe drop exec fetch help hold list listen recv send store " \
+	    "fdrelay <TAB> offers the ten subcommands, help, --help and --version"
+	t_is "$(comp fdrelay help '')" "describe drop exec fetch hold list listen recv send store " \
 	    "fdrelay help <TAB> offers the subcommands"
 	t_is "$(comp fdrelay send --st)" "--stderr --stdin --stdio --stdout " \
 	    "fdrelay send --st<TAB> offers --stdin --stdout --stderr --stdio"
@@ -357,6 +357,10 @@ else
 	    "fdrelay exec ... -- <TAB> completes PROGRAM as a command"
 	t_is "$(comp fdrelay exec alp)" "alpha.txt alpine.sock " \
 	    "fdrelay exec <TAB> before -- completes FILEs"
+	t_like "$(comp fdrelay fetch alpine.sock web -- s)" "(^| )sh " \
+	    "fdrelay fetch SOCKET NAME -- <TAB> completes PROGRAM as a command"
+	t_is "$(comp fdrelay hold --notify alp)" "alpha.txt alpine.sock " \
+	    "fdrelay hold --notify <TAB> completes file names"
 	t_like "$(comp fdrelay exec --grab "$$:")" "^$$:0 " \
 	    "fdrelay exec --grab PID:<TAB> offers that process's descriptors"
 	t_is "$(comp fdrelay listen alp)" "alpha.txt alpine.sock " \
