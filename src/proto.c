@@ -169,7 +169,9 @@ int proto_hdr_unpack(const unsigned char in[PROTO_HDR_LEN], struct proto_hdr *h)
 		if (t.flags & ~PROTO_F_MORE || t.nfds == 0 || t.nfds > PROTO_MAX_FDS)
 			return proto_fail(EPROTO);
 		minlen = (PROTO_ENTRY_LEN + 1u) * t.nfds;
-		maxlen = PROTO_MAX_PAYLOAD;
+		maxlen = (PROTO_ENTRY_LEN + PROTO_NAME_MAX) * t.nfds;
+		if (maxlen > PROTO_MAX_PAYLOAD)
+			maxlen = PROTO_MAX_PAYLOAD;
 		break;
 	default:
 		return proto_fail(EPROTO);
@@ -418,7 +420,10 @@ static uint64_t proto_get64(const unsigned char *p)
 
 static int proto_request_valid(const struct proto_request *r)
 {
-	return r->op >= PROTO_OP_STORE && r->op <= PROTO_OP_TAKEOVER && !(r->flags & ~PROTO_R_ALL) &&
+	int allowed = r->op == PROTO_OP_STORE ? PROTO_R_REPLACE | PROTO_R_NOPOLL :
+	    r->op == PROTO_OP_FETCH ? PROTO_R_TAKE : 0;
+
+	return r->op >= PROTO_OP_STORE && r->op <= PROTO_OP_TAKEOVER && !(r->flags & ~allowed) &&
 	    r->nnames <= PROTO_MAX_FDS &&
 	    (r->nnames == 0 || r->op == PROTO_OP_FETCH || r->op == PROTO_OP_DROP);
 }

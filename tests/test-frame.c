@@ -454,6 +454,426 @@ static void test_eintr(void)
 	ok_fdset(&fs, "an interrupted receive leaves nothing open");
 }
 
+/* ---- Without blocking: frame_rx_step and frame_tx_step ---- */
+
+static unsigned char rx_payload[PROTO_MAX_PAYLOAD];
+static struct frame_rx rx;
+static struct frame_tx tx;
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		perror("fcntl");
+		exit(99);
+	}
+}
+
+/* A fresh frame_rx (nothing held), as a server sets one up. */
+static void rx_init(void)
+{
+	memset(&rx, 0, sizeof(rx));
+	rx.payload = rx_payload;
+}
+
+/* One frame_rx_step on sock; *e gets errno (0 unless it returned -1). */
+static int rx_step(int sock, int *e)
+{
+	int r;
+
+	errno = 0;
+	r = frame_rx_step(sock, &rx);
+	*e = r == -1 ? errno : 0;
+	return r;
+}
+
+/* The descriptors of a complete frame, taken from rx (as a server does), and rx made ready again. */
+static size_t rx_take(int *fds)
+{
+	size_t n = rx.nfds;
+
+	memcpy(fds, rx.fds, n * sizeof(int));
+	rx.nfds = 0;
+	frame_rx_reset(&rx);
+	return n;
+}
+
+/*
+ * A whole ENTRIES frame (header and payload) of n entries whose names are
+ * namelen characters, at out; returns its length.
+ */
+static size_t entries_frame(unsigned char *out, int flags, size_t n, size_t namelen)
+{
+	struct proto_entry e = { .owner = 1000, .age_ms = 5, .left_ms = PROTO_NO_EXPIRY, .poll = 1 };
+	struct proto_hdr h = { PROTO_ENTRIES, (uint8_t)flags, (uint16_t)n, 0 };
+	size_t len = 0;
+
+	memset(e.name, 'e', namelen);
+	for (size_t i = 0; i < n; i++) {
+		ssize_t k;
+
+		e.owner = (uint32_t)i;
+		k = proto_entry_pack(out + PROTO_HDR_LEN + len, PROTO_MAX_PAYLOAD - len, &e);
+		if (k == -1) {
+			perror("proto_entry_pack");
+			exit(99);
+		}
+		len += (size_t)k;
+	}
+	h.len = (uint16_t)len;
+	proto_hdr_pack(out, &h);
+	return PROTO_HDR_LEN + len;
+}
+
+/* 1 if fds[0..n) are pool[first..first+n), close-on-exec. */
+static int fds_are_pool(const int *fds, size_t n, size_t first)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!fd_same_file(fds[i], pool[first + i]) || !fd_is_cloexec(fds[i]))
+			return 0;
+	return 1;
+}
+
+/* A frame delivered a byte at a time, its two descriptors on the first byte. */
+static void test_rx_bytewise(void)
+{
+	static unsigned char f[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
+	struct proto_entry e[2];
+	size_t len = entries_frame(f, PROTO_F_MORE, 2, 3), early = 0;
+	int sv[2], e1, r, fds[2];
+
+	fdset_take(&fs);
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	r = rx_step(sv[1], &e1);
+	ok(r == -1 && e1 == EAGAIN && rx.got == 0 && rx.nfds == 0, "frame_rx_step with nothing sent yet is EAGAIN");
+	if (ancil_send(sv[0], f, 1, pool, 2, NULL) != 1)
+		diag("ancil_send: %s", strerror(errno));
+	r = rx_step(sv[1], &e1);
+	ok(r == -1 && e1 == EAGAIN && rx.got == 1 && rx.nfds == 2,
+	    "after the first byte with two descriptors: EAGAIN, one byte and both descriptors held");
+	for (size_t i = 1; i < len; i++) {
+		if (ancil_send(sv[0], f + i, 1, NULL, 0, NULL) != 1)
+			diag("ancil_send: %s", strerror(errno));
+		r = rx_step(sv[1], &e1);
+		if (i + 1 < len && (r != -1 || e1 != EAGAIN))
+			early++;
+	}
+	ok(early == 0 && r == 1, "each of the other %zu bytes is EAGAIN until the last completes the frame", len - 1);
+	ok(r == 1 && rx.h.type == PROTO_ENTRIES && rx.h.flags == PROTO_F_MORE && rx.h.nfds == 2 &&
+	    rx.h.len == len - PROTO_HDR_LEN && memcmp(rx.payload, f + PROTO_HDR_LEN, len - PROTO_HDR_LEN) == 0 &&
+	    proto_entries_unpack(rx.payload, rx.h.len, 2, e) == 0 && e[1].owner == 1,
+	    "the assembled frame has the header and payload sent");
+	ok(rx.nfds == 2 && fds_are_pool(rx.fds, 2, 0),
+	    "its two descriptors are in rx->fds, in order, close-on-exec");
+	memcpy(fds, rx.fds, sizeof(fds));
+	frame_rx_reset(&rx);
+	ok(!fd_is_open(fds[0]) && !fd_is_open(fds[1]) && rx.nfds == 0 && rx.got == 0 && rx.payload == rx_payload,
+	    "frame_rx_reset closes the descriptors held and keeps the payload buffer");
+	r = rx_step(sv[1], &e1);
+	ok(r == -1 && e1 == EAGAIN, "then nothing more: EAGAIN");
+	close(sv[0]);
+	r = rx_step(sv[1], &e1);
+	ok(r == 0, "end of file at a frame boundary is 0");
+	close(sv[1]);
+	ok_fdset(&fs, "a frame received byte by byte leaves nothing open");
+
+	/* A frame without payload is complete with its header. */
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	{
+		struct proto_hdr h = { PROTO_ERROR, 0, 0, 0 };
+
+		proto_hdr_pack(f, &h);
+	}
+	ancil_send(sv[0], f, 5, NULL, 0, NULL);
+	r = rx_step(sv[1], &e1);
+	ancil_send(sv[0], f + 5, 3, NULL, 0, NULL);
+	ok(r == -1 && e1 == EAGAIN && rx_step(sv[1], &e1) == 1 && rx.h.type == PROTO_ERROR && rx.h.len == 0 &&
+	    rx.nfds == 0, "an empty ERROR frame is complete with its 8th byte");
+	frame_rx_reset(&rx);
+	close(sv[0]);
+	ok(rx_step(sv[1], &e1) == 0, "and end of file after it is 0");
+	close(sv[1]);
+	ok_fdset(&fs, "an empty frame leaves nothing open");
+}
+
+/* The peer closes inside a frame: ECONNRESET, every descriptor closed. */
+static void test_rx_eof(void)
+{
+	static unsigned char f[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
+	size_t len = entries_frame(f, 0, 3, 10);
+	int sv[2], e, r;
+
+	fdset_take(&fs);
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	close(sv[0]);
+	ok(rx_step(sv[1], &e) == 0, "end of file before any byte is 0");
+	close(sv[1]);
+
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	ancil_send(sv[0], f, PROTO_HDR_LEN + 20, pool, 3, NULL);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == EAGAIN && rx.nfds == 3 && rx.got == PROTO_HDR_LEN + 20,
+	    "a header, 20 bytes of payload and 3 descriptors: EAGAIN, all held");
+	close(sv[0]);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == ECONNRESET && rx.nfds == 0 && rx.got == 0,
+	    "end of file inside the payload is ECONNRESET, and rx is emptied");
+	close(sv[1]);
+	ok_fdset(&fs, "the 3 descriptors of the cut frame are closed");
+
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	ancil_send(sv[0], f, 3, pool, 3, NULL);
+	close(sv[0]);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == ECONNRESET && rx.nfds == 0,
+	    "3 bytes of a header with 3 descriptors, then end of file, is ECONNRESET in one step");
+	close(sv[1]);
+	ok_fdset(&fs, "the descriptors that came with half a header are closed");
+
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	ancil_send(sv[0], f, len - 1, pool, 3, NULL);
+	close(sv[0]);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == ECONNRESET, "a frame one byte short, then end of file, is ECONNRESET");
+	close(sv[1]);
+	ok_fdset(&fs, "nothing of the frame one byte short stays open");
+}
+
+/* Frames that are not fdrelay's or disagree with their descriptors. */
+static void test_rx_bad(void)
+{
+	static unsigned char f[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
+	size_t len;
+	int sv[2], e, r;
+
+	fdset_take(&fs);
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	ancil_send(sv[0], "\0", 1, pool, 2, NULL);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == ENOMSG && rx.nfds == 0, "a first byte that is not the magic is ENOMSG at once");
+	test_close2(sv);
+	ok_fdset(&fs, "the 2 descriptors of a peer that does not speak fdrelay are closed");
+
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	ancil_send(sv[0], "GET / HTTP/1.0\r\n\r\n", 18, NULL, 0, NULL);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == ENOMSG, "an HTTP request is ENOMSG");
+	test_close2(sv);
+
+	/* The header declares 1, 3 come: refused at the header, before any payload. */
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	entries_frame(f, 0, 1, 3);
+	ancil_send(sv[0], f, PROTO_HDR_LEN, pool, 3, NULL);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == EPROTO && rx.nfds == 0,
+	    "a header declaring 1 descriptor that arrives with 3 is EPROTO, before its payload");
+	test_close2(sv);
+	ok_fdset(&fs, "the 3 descriptors of the miscounted header are closed");
+
+	/* The header declares 3, 1 comes. */
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	len = entries_frame(f, 0, 3, 3);
+	ancil_send(sv[0], f, len, pool, 1, NULL);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == EPROTO && rx.nfds == 0, "a frame declaring 3 descriptors that brings 1 is EPROTO");
+	test_close2(sv);
+	ok_fdset(&fs, "the one descriptor of the short frame is closed");
+
+	/* The header declares 1 and brings it, then one more rides a payload byte. */
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	len = entries_frame(f, 0, 1, 3);
+	ancil_send(sv[0], f, PROTO_HDR_LEN + 1, pool, 1, NULL);
+	ancil_send(sv[0], f + PROTO_HDR_LEN + 1, len - PROTO_HDR_LEN - 1, pool + 1, 1, NULL);
+	r = rx_step(sv[1], &e);
+	if (r == -1 && e == EAGAIN)
+		r = rx_step(sv[1], &e);
+	ok(r == -1 && e == EPROTO && rx.nfds == 0,
+	    "a descriptor beyond the declared count riding a payload byte is EPROTO");
+	test_close2(sv);
+	ok_fdset(&fs, "both descriptors are closed");
+
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	len = entries_frame(f, 0, 1, 3);
+	f[1] = 2;
+	ancil_send(sv[0], f, len, pool, 1, NULL);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == EPROTONOSUPPORT && rx.nfds == 0, "a version 2 header is EPROTONOSUPPORT");
+	test_close2(sv);
+
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	len = entries_frame(f, 0, 1, 3);
+	f[3] = PROTO_F_WAIT;
+	ancil_send(sv[0], f, len, pool, 1, NULL);
+	r = rx_step(sv[1], &e);
+	ok(r == -1 && e == EPROTO && rx.nfds == 0, "an ENTRIES header with WAIT is EPROTO");
+	test_close2(sv);
+	ok_fdset(&fs, "bad headers leave nothing open");
+}
+
+/* Two frames queued back to back: each gets its own descriptors. */
+static void test_rx_back_to_back(void)
+{
+	static unsigned char f[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
+	unsigned char req[PROTO_HDR_LEN + PROTO_REQUEST_LEN];
+	struct proto_request q = { .op = PROTO_OP_LIST, .owner = PROTO_OWNER_SELF };
+	struct proto_hdr h = { PROTO_REQUEST, 0, 0, PROTO_REQUEST_LEN };
+	int sv[2], e, r, a[PROTO_MAX_FDS], b[PROTO_MAX_FDS];
+	size_t len, na = 0, nb = 0;
+
+	fdset_take(&fs);
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[1]);
+	rx_init();
+	len = entries_frame(f, PROTO_F_MORE, 1, 4);
+	ancil_send(sv[0], f, len, pool, 1, NULL);
+	len = entries_frame(f, 0, 2, 5);
+	ancil_send(sv[0], f, len, pool + 1, 2, NULL);
+	proto_hdr_pack(req, &h);
+	proto_request_pack(req + PROTO_HDR_LEN, PROTO_REQUEST_LEN, &q, NULL);
+	ancil_send(sv[0], req, sizeof(req), NULL, 0, NULL);
+	close(sv[0]);
+
+	r = rx_step(sv[1], &e);
+	ok(r == 1 && rx.h.nfds == 1 && rx.h.flags == PROTO_F_MORE && (na = rx_take(a)) == 1 &&
+	    fds_are_pool(a, 1, 0), "the first of three queued frames arrives with its one descriptor only");
+	r = rx_step(sv[1], &e);
+	ok(r == 1 && rx.h.nfds == 2 && rx.h.flags == 0 && (nb = rx_take(b)) == 2 && fds_are_pool(b, 2, 1),
+	    "the second arrives with its own two");
+	r = rx_step(sv[1], &e);
+	ok(r == 1 && rx.h.type == PROTO_REQUEST && rx.nfds == 0 &&
+	    memcmp(rx.payload, req + PROTO_HDR_LEN, PROTO_REQUEST_LEN) == 0,
+	    "the third, a REQUEST, arrives with none");
+	frame_rx_reset(&rx);
+	ok(rx_step(sv[1], &e) == 0, "then end of file at the boundary is 0");
+	ancil_close_fds(a, na);
+	ancil_close_fds(b, nb);
+	close(sv[1]);
+	ok_fdset(&fs, "back-to-back frames leave nothing open once their descriptors are closed");
+}
+
+/* frame_tx_step against a full socket: EAGAIN, then it resumes; the descriptors arrive once. */
+static void test_tx_full(void)
+{
+	static unsigned char f[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
+	char junk[4096];
+	size_t k = PROTO_MAX_PAYLOAD / (PROTO_ENTRY_LEN + PROTO_NAME_MAX), len, filled = 0, drained = 0;
+	int sv[2], e, r, sz = 16384, queued = -1, txdone = 0, rxdone = 0, resumed = 0, bad = 0;
+
+	fdset_take(&fs);
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[0]);
+	set_nonblock(sv[1]);
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) == -1)
+		diag("SO_SNDBUF: %s", strerror(errno));
+	rx_init();
+
+	/* The holder's largest ENTRIES frame: 236 entries of 255-character names and their descriptors. */
+	len = entries_frame(f, PROTO_F_MORE, k, PROTO_NAME_MAX);
+	ok(frame_tx_set(&tx, PROTO_ENTRIES, PROTO_F_MORE, f + PROTO_HDR_LEN, len - PROTO_HDR_LEN, pool, k) == 0 &&
+	    tx.len == len && tx.off == 0 && memcmp(tx.buf, f, len) == 0,
+	    "frame_tx_set builds the frame of %zu descriptors and %zu bytes as it is packed", k, len);
+
+	memset(junk, 'j', sizeof(junk));
+	for (;;) {
+		ssize_t n = send(sv[0], junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		filled += (size_t)n;
+	}
+	errno = 0;
+	r = frame_tx_step(sv[0], &tx);
+	ok(r == -1 && errno == EAGAIN && tx.off < tx.len,
+	    "frame_tx_step on a socket whose peer's buffer is full (%zu bytes) is EAGAIN", filled);
+	while (drained < filled) {
+		ssize_t n = read(sv[1], junk, filled - drained < sizeof(junk) ? filled - drained : sizeof(junk));
+
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
+	for (int i = 0; i < 100000 && !(txdone && rxdone); i++) {
+		if (!txdone) {
+			errno = 0;
+			r = frame_tx_step(sv[0], &tx);
+			if (r == 1)
+				txdone = 1;
+			else if (errno == EAGAIN && tx.off > 0 && tx.off < tx.len)
+				resumed++;
+			else if (errno != EAGAIN)
+				bad++;
+		}
+		if (!rxdone) {
+			r = rx_step(sv[1], &e);
+			if (r == 1)
+				rxdone = 1;
+			else if (r != -1 || e != EAGAIN)
+				bad++;
+		}
+		if (bad)
+			break;
+	}
+	ok(drained == filled && txdone && rxdone && bad == 0,
+	    "once drained, frame_tx_step and frame_rx_step take turns until the frame is across");
+	ok(resumed > 0, "the sender stopped %d times mid-frame and resumed where it was", resumed);
+	ok(rxdone && rx.h.type == PROTO_ENTRIES && rx.h.nfds == k && rx.h.len == len - PROTO_HDR_LEN &&
+	    memcmp(rx.payload, f + PROTO_HDR_LEN, len - PROTO_HDR_LEN) == 0,
+	    "the receiver has the header and the %zu bytes of payload", len - PROTO_HDR_LEN);
+	ok(rx.nfds == k && fds_are_pool(rx.fds, k, 0),
+	    "the receiver has the %zu descriptors exactly once, in order", k);
+	frame_rx_reset(&rx);
+	ok(ioctl(sv[1], FIONREAD, &queued) == 0 && queued == 0 && rx_step(sv[1], &e) == -1 && e == EAGAIN,
+	    "nothing else is queued");
+	ok(frame_tx_step(sv[0], &tx) == 1, "frame_tx_step on a frame all sent is 1 and sends nothing");
+	close(sv[0]);
+	ok(rx_step(sv[1], &e) == 0, "the sender's close is end of file at the boundary");
+	close(sv[1]);
+	ok_fdset(&fs, "a frame sent in pieces leaves nothing open on either side");
+
+	/* Argument checks, and a peer that is gone. */
+	errno = 0;
+	ok(frame_tx_set(&tx, PROTO_ERROR, 0, f, PROTO_MAX_PAYLOAD + 1, NULL, 0) == -1 && errno == EINVAL &&
+	    frame_tx_set(&tx, PROTO_ENTRIES, 0, f, 100, pool, PROTO_MAX_FDS + 1) == -1,
+	    "frame_tx_set refuses more than 65535 bytes or 253 descriptors (EINVAL)");
+	test_pair(SOCK_STREAM, sv);
+	set_nonblock(sv[0]);
+	close(sv[1]);
+	len = entries_frame(f, 0, 1, 3);
+	frame_tx_set(&tx, PROTO_ENTRIES, 0, f + PROTO_HDR_LEN, len - PROTO_HDR_LEN, pool, 1);
+	errno = 0;
+	r = frame_tx_step(sv[0], &tx);
+	ok(r == -1 && errno == EPIPE, "frame_tx_step to a peer that closed is EPIPE, without SIGPIPE");
+	close(sv[0]);
+	ok_fdset(&fs, "nothing stays open after EPIPE");
+}
+
 int main(void)
 {
 	struct rlimit rl;
@@ -491,5 +911,10 @@ int main(void)
 	test_stall_and_close(SOCK_SEQPACKET);
 	test_oversized_packet();
 	test_eintr();
+	test_rx_bytewise();
+	test_rx_eof();
+	test_rx_bad();
+	test_rx_back_to_back();
+	test_tx_full();
 	return done_testing();
 }

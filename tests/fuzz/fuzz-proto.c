@@ -7,6 +7,9 @@
  *
  * Every parser gets the raw bytes; whatever parses is packed again and must
  * give back the same bytes (abort otherwise), and parsed names must be valid.
+ * A header that parses must obey its type's rules (check_hdr), the holder's
+ * REQUEST, HELD and ENTRIES included; tests/fuzz/fuzz-request.c fuzzes those
+ * three payloads on their own.
  */
 #include "config.h"
 
@@ -88,6 +91,98 @@ static void fuzz_fixed(const uint8_t *in, size_t len)
 		check(proto_signal_pack(again, signo) == 1 && again[0] == in[0]);
 }
 
+/* REQUEST: whatever unpacks packs back to the same bytes, names valid. */
+static void fuzz_request(const uint8_t *in, size_t len)
+{
+	static char store[PROTO_MAX_PAYLOAD];
+	static unsigned char again[PROTO_REQUEST_LEN + PROTO_MAX_PAYLOAD];
+	char *names[PROTO_MAX_FDS];
+	struct proto_request r;
+	ssize_t plen;
+
+	if (proto_request_unpack(in, len, &r, store, sizeof(store), names) != 0)
+		return;
+	check(r.nnames <= PROTO_MAX_FDS && (r.nnames == 0 || r.op == PROTO_OP_FETCH || r.op == PROTO_OP_DROP));
+	for (size_t i = 0; i < r.nnames; i++)
+		check(proto_name_valid(names[i]));
+	plen = proto_request_pack(again, len, &r, (const char *const *)names);
+	check(plen >= 0 && (size_t)plen == len && memcmp(again, in, len) == 0);
+}
+
+/* ENTRIES of n entries: each unpacked entry packs back to its bytes. */
+static void fuzz_entries(const uint8_t *in, size_t len, size_t n)
+{
+	static struct proto_entry e[PROTO_MAX_FDS];
+	static unsigned char again[PROTO_MAX_PAYLOAD];
+	size_t off = 0;
+
+	if (n > PROTO_MAX_FDS || proto_entries_unpack(in, len, n, e) != 0)
+		return;
+	check(len <= sizeof(again));
+	for (size_t i = 0; i < n; i++) {
+		ssize_t k = proto_entry_pack(again + off, len - off, &e[i]);
+
+		check(k > PROTO_ENTRY_LEN && proto_name_valid(e[i].name) && e[i].poll <= 1);
+		off += (size_t)k;
+	}
+	check(off == len && memcmp(again, in, len) == 0);
+}
+
+/* HELD: the address is printable and the whole packs back to the same bytes. */
+static void fuzz_held(const uint8_t *in, size_t len)
+{
+	static struct proto_held h;
+	static unsigned char again[8 + PROTO_ADDR_MAX];
+	ssize_t plen;
+
+	if (proto_held_unpack(in, len, &h) != 0)
+		return;
+	check(len >= 8 && strlen(h.addr) == len - 8);
+	plen = proto_held_pack(again, sizeof(again), &h);
+	check(plen >= 0 && (size_t)plen == len && memcmp(again, in, len) == 0);
+}
+
+/*
+ * The header rules of every type: which flags, how many descriptors and
+ * how many payload bytes.  A type not listed here must not parse.
+ */
+static void check_hdr(const struct proto_hdr *h)
+{
+	switch (h->type) {
+	case PROTO_OFFER:
+		check(!(h->flags & ~(PROTO_F_WAIT | PROTO_F_MORE)) && h->nfds <= PROTO_MAX_FDS);
+		check(h->nfds > 0 || !(h->flags & PROTO_F_MORE));
+		check(h->len >= 2u * h->nfds && h->len <= 256u * h->nfds);
+		break;
+	case PROTO_ACK:
+	case PROTO_REFUSE:
+	case PROTO_STATUS:
+	case PROTO_SIGNAL:
+		check(h->flags == 0 && h->nfds == 0);
+		check(h->len == (h->type == PROTO_ACK ? 4 : h->type == PROTO_STATUS ? 2 : 1));
+		break;
+	case PROTO_ERROR:
+		check(h->flags == 0 && h->nfds == 0 && h->len <= PROTO_ERROR_MAX);
+		break;
+	case PROTO_REQUEST:
+		check(h->flags == 0 && h->nfds == 0);
+		check(h->len >= PROTO_REQUEST_LEN &&
+		    h->len <= PROTO_REQUEST_LEN + (1u + PROTO_NAME_MAX) * PROTO_MAX_FDS);
+		break;
+	case PROTO_HELD:
+		/* A take-over's HELD carries the listening and the notify socket. */
+		check(h->flags == 0 && h->nfds <= 2);
+		check(h->len >= 8 && h->len <= 8 + PROTO_ADDR_MAX);
+		break;
+	case PROTO_ENTRIES:
+		check(!(h->flags & ~PROTO_F_MORE) && h->nfds >= 1 && h->nfds <= PROTO_MAX_FDS);
+		check(h->len >= (PROTO_ENTRY_LEN + 1u) * h->nfds);
+		break;
+	default:
+		check(0);
+	}
+}
+
 /* A whole frame: header, then the payload its type calls for. */
 static void fuzz_frame(const uint8_t *data, size_t size)
 {
@@ -99,8 +194,7 @@ static void fuzz_frame(const uint8_t *data, size_t size)
 		return;
 	proto_hdr_pack(again, &h);
 	check(memcmp(again, data, PROTO_HDR_LEN) == 0);
-	check(h.nfds <= PROTO_MAX_FDS);
-	check(h.type == PROTO_OFFER || (h.nfds == 0 && h.flags == 0));
+	check_hdr(&h);
 	if (size - PROTO_HDR_LEN < h.len)
 		return;
 	p = data + PROTO_HDR_LEN;
@@ -111,8 +205,17 @@ static void fuzz_frame(const uint8_t *data, size_t size)
 	case PROTO_ERROR:
 		fuzz_error(p, h.len);
 		break;
+	case PROTO_REQUEST:
+		fuzz_request(p, h.len);
+		break;
+	case PROTO_HELD:
+		fuzz_held(p, h.len);
+		break;
+	case PROTO_ENTRIES:
+		/* One entry per descriptor. */
+		fuzz_entries(p, h.len, h.nfds);
+		break;
 	default:
-		check(h.len <= 4);
 		fuzz_fixed(p, h.len);
 		break;
 	}
