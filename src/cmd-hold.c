@@ -939,7 +939,13 @@ static void raise_nofile(const struct hold *H)
 static int open_notify(struct hold *H, const char *addr)
 {
 	if ((H->nsock = sock_listen(addr, SOCK_DGRAM, H->o->mode, 0, SOCK_F_PASSCRED, &H->nfile)) == -1) {
-		fdr_warn("hold --notify %s", addr);
+		if (errno == EEXIST)
+			fdr_warnx("hold --notify %s: something that is not a socket is in the way; not touching it",
+			    addr);
+		else if (errno == EADDRINUSE)
+			fdr_warnx("hold --notify %s: another process is live on this socket", addr);
+		else
+			fdr_warn("hold --notify %s", addr);
 		return FDR_EXIT_FAIL;
 	}
 	if (addr[0] == '@' || addr[0] == '/') {
@@ -999,17 +1005,21 @@ static int hold_exec(struct opts *o)
 		H.l.cfg = &H.cfg;
 		if ((status = take_over(&H, o->args[0])) != 0)
 			goto out;
-		if (o->ready_fd != -1) {
-			(void)!write(o->ready_fd, "\n", 1);
-			close(o->ready_fd);
+	} else {
+		/* Ready once the notify socket is bound too, not as soon as the listening one is. */
+		H.cfg.ready_fd = -1;
+		if ((status = listener_open(&H.l, &H.cfg)) != 0 ||
+		    (o->notify && (status = open_notify(&H, o->notify)) != 0))
+			goto out;
+		if (H.l.type != SOCK_STREAM || H.l.conn != -1) {
+			fdr_warnx("hold --inherit: the inherited socket must be a listening stream socket");
+			status = FDR_EXIT_FAIL;
+			goto out;
 		}
-	} else if ((status = listener_open(&H.l, &H.cfg)) != 0 ||
-	    (o->notify && (status = open_notify(&H, o->notify)) != 0)) {
-		goto out;
-	} else if (H.l.type != SOCK_STREAM || H.l.conn != -1) {
-		fdr_warnx("hold --inherit: the inherited socket must be a listening stream socket");
-		status = FDR_EXIT_FAIL;
-		goto out;
+	}
+	if (o->ready_fd != -1) {
+		(void)!write(o->ready_fd, "\n", 1);
+		close(o->ready_fd);
 	}
 	(void)fcntl(H.l.sock, F_SETFL, O_NONBLOCK);
 	status = serve(&H);

@@ -441,6 +441,8 @@ void frame_rx_reset(struct frame_rx *rx)
  */
 int frame_rx_step(int sock, struct frame_rx *rx)
 {
+	struct ancil_chan ch = { .sock = sock, .type = SOCK_STREAM };
+
 	for (;;) {
 		int hdr = rx->got < PROTO_HDR_LEN;
 		size_t want = hdr ? PROTO_HDR_LEN - rx->got : PROTO_HDR_LEN + rx->h.len - rx->got;
@@ -450,7 +452,7 @@ int frame_rx_step(int sock, struct frame_rx *rx)
 
 		if (want == 0)
 			break;
-		n = ancil_recv(sock, at, want, &r, MSG_DONTWAIT);
+		n = ancil_chan_recv(&ch, at, want, &r, MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {

@@ -121,7 +121,8 @@ struct frame_rx {
 };
 
 /*
- * Reads what has arrived of the current frame without waiting.  Returns 1
+ * Reads what has arrived of the current frame without waiting, from sock,
+ * an AF_UNIX stream socket (as struct frame_conn's, not asked again).  Returns 1
  * when it is complete (rx->h, payload, fds: the fds are the caller's from
  * now); 0 at end of file before its first byte; -1 with errno: EAGAIN when
  * the rest has not arrived yet (call again when readable), or the errors
