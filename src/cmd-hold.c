@@ -36,7 +36,6 @@
 
 #define HOLD_MAX_FDS 4096		/* default --max-fds */
 #define HOLD_MAX_CLIENTS 256		/* served at once; more wait in the backlog */
-#define HOLD_BACKLOG 128
 #define HOLD_ROUND 64			/* accepts, notify messages, hangups per loop round */
 #define HOLD_NOTIFY_MAX 4096		/* bytes of one notify message */
 
