@@ -76,7 +76,8 @@ struct hold {
 	struct sock_file nfile;
 	char naddr[PROTO_ADDR_MAX + 1];	/* its address, absolute */
 	int ep;				/* epoll set of pollable held descriptors */
-	struct hclient *clients;
+	struct hclient *clients;	/* in the order they connected */
+	struct hclient **tail;
 	size_t nclients;
 	struct hclient *successor;	/* a take-over in progress */
 	int handed_over;		/* the successor has everything: exit */
@@ -137,6 +138,8 @@ static void client_free(struct hold *H, struct hclient *c)
 		;
 	if (*p)
 		*p = c->next;
+	if (H->tail == &c->next)
+		H->tail = p;
 	H->nclients--;
 	if (c == H->successor) {
 		H->successor = NULL;
@@ -543,7 +546,7 @@ static void frame_in(struct hold *H, struct hclient *c)
 				drop(H, c->snap[i]);
 		hlog(H, "uid %ld %s %zu descriptor%s", (long)c->cred.uid, c->take ? "took" : "fetched", c->nsnap,
 		    c->nsnap == 1 ? "" : "s");
-		reply_ack(c, n, C_CLOSE);
+		c->state = C_CLOSE;
 		break;
 	default:
 		c->state = C_CLOSE;
@@ -612,16 +615,15 @@ static void accept_clients(struct hold *H)
 		c->pfd = -1;
 		c->sock = s;
 		c->deadline = frame_deadline(H->timeout_ms);
-		c->next = H->clients;
-		H->clients = c;
+		/* Oldest first: see serve(). */
+		*H->tail = c;
+		H->tail = &c->next;
 		H->nclients++;
 		if (!policy_allows(H->cfg.policy, &c->cred, s)) {
 			hlog(H, "refused pid %ld uid %ld gid %ld", (long)c->cred.pid, (long)c->cred.uid,
 			    (long)c->cred.gid);
 			reply_refuse(c, PROTO_REFUSE_POLICY);
 		}
-		/* The request is often there already. */
-		client_step(H, c);
 	}
 }
 
@@ -758,6 +760,13 @@ static int serve(struct hold *H)
 		fdr_warn("hold");
 		return FDR_EXIT_FAIL;
 	}
+	/*
+	 * Clients are served oldest first, and one accepted in a round is
+	 * first read in the next: so what a client sent before another
+	 * connected (a fetch --take's acknowledgement, say) is acted on
+	 * before anything that other one asks.  A script's "fetch --take a;
+	 * fetch a" then never finds a still held.
+	 */
 	while (!H->handed_over) {
 		long long now = frame_now();
 		int accepting = !H->successor && H->nclients < HOLD_MAX_CLIENTS;
@@ -984,6 +993,8 @@ static int hold_exec(struct opts *o)
 {
 	static const int stop[] = { SIGINT, SIGTERM, 0 };
 	struct hold H = { .o = o, .nsock = -1, .ep = -1 };
+
+	H.tail = &H.clients;
 	int status;
 
 	if ((status = listen_config(o, &H.cfg)) != 0 || (status = check(o)) != 0)

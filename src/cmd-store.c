@@ -250,8 +250,6 @@ static int fetch_exec(struct opts *o)
 	struct hconn *c = calloc(1, sizeof(*c));
 	struct frame_batch b = { 0 };
 	struct proto_held ph;
-	struct proto_hdr h;
-	uint32_t count;
 	int status;
 
 	if (!c)
@@ -271,16 +269,12 @@ static int fetch_exec(struct opts *o)
 	if ((status = ask(c, o, PROTO_OP_FETCH, o->take ? PROTO_R_TAKE : 0, o->args + 1, o->nargs - 1)) != 0 ||
 	    (status = receive_entries(c, o, &ph, keep_all, &b)) != 0)
 		goto out;
-	/* The holder removes what --take fetched only on this acknowledgement. */
+	/*
+	 * The holder removes what --take fetched only on this acknowledgement,
+	 * and acts on it before anything a later client asks (cmd-hold.c).
+	 */
 	if (frame_send(&c->fc, PROTO_ACK, 0, c->payload, proto_ack_pack(c->payload, (uint32_t)b.n), NULL, 0) == -1) {
 		fdr_warn("fetch %s", c->cl.path);
-		status = FDR_EXIT_FAIL;
-		goto out;
-	}
-	if ((status = expect(c, &h, PROTO_ACK, "confirming")) != 0)
-		goto out;
-	if (proto_ack_unpack(c->payload, h.len, &count) == -1 || count != b.n) {
-		fdr_warnx("fetch %s: protocol error: bad acknowledgement", c->cl.path);
 		status = FDR_EXIT_FAIL;
 		goto out;
 	}
