@@ -207,7 +207,7 @@ static void snapshot(struct hclient *c, struct held **snap, size_t n)
 }
 
 /* Packs the next ENTRIES frame of c's snapshot into c->tx. */
-static void next_entries(struct hold *H, struct hclient *c)
+static void next_entries(struct hclient *c)
 {
 	unsigned char payload[PROTO_MAX_PAYLOAD];
 	size_t len = 0, k = 0;
@@ -230,7 +230,6 @@ static void next_entries(struct hold *H, struct hclient *c)
 		c->fds[k++] = h->fd;
 		c->sent++;
 	}
-	(void)H;
 	(void)frame_tx_set(c->tx, PROTO_ENTRIES, c->sent < c->nsnap ? PROTO_F_MORE : 0, payload, len, c->fds, k);
 }
 
@@ -571,7 +570,7 @@ static void client_step(struct hold *H, struct hclient *c)
 				return;
 			}
 			if (c->sent < c->nsnap)
-				next_entries(H, c);
+				next_entries(c);
 			else
 				c->state = c->after;
 			continue;

@@ -226,13 +226,30 @@ static int receive_entries(struct hconn *c, const struct opts *o, struct proto_h
 	return 0;
 }
 
+/* A JSON string (names and paths are printable, but may hold quotes and backslashes). */
+static void json_put(const char *str)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++)
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	putchar('"');
+}
+
 /* Prints what fetch got, as recv does. */
 static int fetch_print(const struct opts *o, const char *path, struct frame_batch *b)
 {
 	struct describe_run r;
 
-	if (o->json)
-		printf("{\"holder\":\"%s\",\"count\":%zu}\n", path, b->n);
+	if (o->json) {
+		fputs("{\"holder\":", stdout);
+		json_put(path);
+		printf(",\"count\":%zu}\n", b->n);
+	}
 	else if (b->n == 0)
 		printf("holder %s: nothing held\n", path);
 	else
@@ -370,10 +387,9 @@ static int list_one(struct describe_run *r, const struct opts *o, const struct p
 		/* describe's object starts {"fd":N,"name":null, */
 		rest = strstr(text, "\"name\":null,");
 		rest = rest ? rest + strlen("\"name\":null,") : text + 1;
-		fputs("{\"name\":\"", stdout);
-		for (const char *p = e->name; *p; p++)
-			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-		printf("\",\"owner\":%lu,\"age\":%.3f,\"expires_in\":", (unsigned long)e->owner, e->age_ms / 1000.0);
+		fputs("{\"name\":", stdout);
+		json_put(e->name);
+		printf(",\"owner\":%lu,\"age\":%.3f,\"expires_in\":", (unsigned long)e->owner, e->age_ms / 1000.0);
 		if (e->left_ms == PROTO_NO_EXPIRY)
 			fputs("null", stdout);
 		else
