@@ -471,4 +471,29 @@ t_is "$st:$err:$(cat "$T/reg"):$(ls "$T/h4" 2>/dev/null)" \
 	"1:fdrelay: hold --notify $T/reg: something that is not a socket is in the way; not touching it:data:" \
 	"a regular file at the --notify path is left alone: 1, and the holder's own socket file is removed"
 
+# ---- the descriptor limit, names in JSON ------------------------------------------
+
+if [ -n "${FDRELAY_VALGRIND:-}" ] || ! command -v prlimit >/dev/null 2>&1; then
+	t_skip "needs prlimit, and valgrind cannot run under a low RLIMIT_NOFILE" \
+		"a holder whose hard RLIMIT_NOFILE is below --max-fds says so"
+else
+	tmo prlimit --nofile=1024:1024 "$FDRELAY" hold --max-fds=5000 "$T/h5" 2>"$T/h5.err" &
+	h5t=$!
+	wait_for_socket "$T/h5"
+	t_like "$(cat "$T/h5.err")" \
+		"^fdrelay: hold: the descriptor limit \\(RLIMIT_NOFILE\\) is 1024, below --max-fds 5000 plus [0-9]+ for clients" \
+		"a holder whose hard RLIMIT_NOFILE is below --max-fds says so at start"
+	pkill -TERM -P "$h5t"
+	wait "$h5t"
+fi
+hold_start h6 "$T/h6"
+h6t=$htpid
+run tmo "$FDRELAY" store "$T/h6" -r "$T/f1" -n 'q"b\s'
+run tmo "$FDRELAY" list -J "$T/h6"
+printf '%s\n' "$out" >"$T/q.json"
+t_is "$("$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["name"])' "$T/q.json")" 'q"b\s' \
+	"list -J: a name with a quote and a backslash is valid JSON"
+kill "$hpid"
+wait "$h6t"
+
 t_done
