@@ -24,25 +24,30 @@ struct hconn {
 	unsigned char payload[PROTO_MAX_PAYLOAD];
 };
 
-/* Common checks; 0 or FDR_EXIT_USAGE after a message. */
+/* The SOCKET operand and the NAMEs after it; 0 or FDR_EXIT_USAGE after a message. */
 static int check_socket(const struct opts *o)
 {
 	const char *sock = o->nargs ? o->args[0] : NULL;
 
-	if (!sock)
+	if (!sock) {
 		fdr_warnx("%s: no SOCKET given", o->cmd);
-	else if (!sock[0] || !strcmp(sock, "@"))
+		return FDR_EXIT_USAGE;
+	}
+	if (!sock[0] || !strcmp(sock, "@")) {
 		fdr_warnx("%s: SOCKET '%s': an empty path or abstract name", o->cmd, sock);
-	else if (o->nargs - 1 > PROTO_MAX_FDS)
+		return FDR_EXIT_USAGE;
+	}
+	if (o->nargs - 1 > PROTO_MAX_FDS) {
 		fdr_warnx("%s: at most %d names per request, %zu given", o->cmd, PROTO_MAX_FDS, o->nargs - 1);
-	else
-		for (size_t i = 1; i < o->nargs; i++)
-			if (!proto_name_valid(o->args[i])) {
-				fdr_warnx("%s: '%s' is not a valid name (1-255 printable characters, no ':')", o->cmd,
-				    o->args[i]);
-				return FDR_EXIT_USAGE;
-			}
-	return sock && sock[0] && strcmp(sock, "@") && o->nargs - 1 <= PROTO_MAX_FDS ? 0 : FDR_EXIT_USAGE;
+		return FDR_EXIT_USAGE;
+	}
+	for (size_t i = 1; i < o->nargs; i++)
+		if (!proto_name_valid(o->args[i])) {
+			fdr_warnx("%s: '%s' is not a valid name (1-255 printable characters, no ':')", o->cmd,
+			    o->args[i]);
+			return FDR_EXIT_USAGE;
+		}
+	return 0;
 }
 
 /* Arms the deadline (-t, or 10 s with -R) as send does. */
