@@ -95,6 +95,9 @@ run tmo "$FDRELAY" fetch "$T/h1" web 'a:b'
 t_like "$st:$err" "^2:fdrelay: fetch: 'a:b' is not a valid name" "fetch of an invalid name: a usage error (2) that says which"
 run tmo "$FDRELAY" drop "$T/h1"
 t_like "$st:$err" "^2:fdrelay: drop: no NAME given" "drop without NAME: a usage error (2)"
+# shellcheck disable=SC2046 # 254 names, one a word
+run tmo "$FDRELAY" drop "$T/h1" $(seq 254 | sed 's/^/n/')
+t_like "$st:$err" "^2:fdrelay: drop: at most 253 names per request, 254 given" "254 names in one request: a usage error (2)"
 run tmo "$FDRELAY" fetch -J "$T/h1" -- true
 t_like "$st:$err" "^2:fdrelay: fetch: --json: only without PROGRAM" "fetch --json with a PROGRAM: a usage error (2)"
 run tmo "$FDRELAY" hold --notify="$T/n" --take-over "$T/h1"
