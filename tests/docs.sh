@@ -117,7 +117,8 @@ run_example() {
 	fi
 	mkdir "$2/run$3"
 	# Its own process group, so that nothing it started outlives it.
-	(cd "$2/run$3" && exec setsid -w timeout -k 5 "${TMO:-30}" sh -e "../$3.sh" \
+	# timeout --foreground keeps it there (a plain timeout makes a group of its own).
+	(cd "$2/run$3" && exec setsid -w timeout --foreground -k 5 "${TMO:-30}" sh -e "../$3.sh" \
 	    >"../$3.got" 2>"../$3.err" </dev/null) &
 	_pid=$!
 	wait "$_pid"
