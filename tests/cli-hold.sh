@@ -499,4 +499,25 @@ t_is "$("$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline(
 kill "$hpid"
 wait "$h6t"
 
+# ---- take-over refused or with nothing there; --inherit ---------------------------
+
+hold_start h7 "$T/h7"
+h7t=$htpid
+tmo "$FDRELAY" store "$T/h7" -r "$T/f1" -n a -r "$T/f2" -n b
+run tmo "$FDRELAY" hold --take-over --max-fds=1 "$T/h7"
+t_like "$st:$err" "^3:fdrelay: hold --take-over $T/h7: refused: it holds more descriptors than this holder's --max-fds" \
+	"a take-over whose --max-fds is below what the old holder holds: 3"
+t_is "$(names "$T/h7")" "a=f1 b=f2" "... nothing moved: the old holder goes on serving what it held"
+kill "$hpid"
+wait "$h7t"
+run tmo "$FDRELAY" hold --take-over "$T/h7"
+t_like "$st:$err" "^1:fdrelay: hold --take-over: no holder running at $T/h7" "--take-over with no holder running at SOCKET: 1"
+tmo "$FDRELAY" exec -l "unix:$T/h8" -- "$FDRELAY" hold --inherit 2>"$T/h8.err" &
+h8t=$!
+wait_for_socket "$T/h8"
+run tmo "$FDRELAY" store -R "$T/h8" -r "$T/f3" -n c
+t_is "$st:$(names "$T/h8")" "0:c=f3" "hold --inherit serves on the listening socket it got through LISTEN_FDS"
+pkill -TERM -P "$h8t"
+wait "$h8t"
+
 t_done
